@@ -1,0 +1,325 @@
+#include "sds/fetch/framer.hpp"
+
+#include <fmt/format.h>
+
+namespace sds::fetch {
+
+namespace {
+constexpr size_t prefix_keep = 1024;
+inline bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+}  // namespace
+
+json_framer::json_framer(framer_handler& h, size_t max_bytes) : h_(h), max_(max_bytes) {}
+
+void json_framer::collect(const char* chunk, size_t start, size_t end) {
+    size_t n = end - start;
+    value_bytes_ += n;
+    if (oversize_) {
+        if (carry_.size() < prefix_keep) carry_.append(chunk + start, std::min(n, prefix_keep - carry_.size()));
+        return;
+    }
+    if (value_bytes_ > max_) {
+        oversize_ = true;
+        size_t keep = carry_.size() < prefix_keep ? std::min(n, prefix_keep - carry_.size()) : 0;
+        carry_.append(chunk + start, keep);
+        return;
+    }
+    carry_.append(chunk + start, n);
+}
+
+status json_framer::complete(const char* chunk, size_t start, size_t end, bool element) {
+    std::string_view text;
+    uint64_t total = value_bytes_ + (end - start);
+    if (oversize_ || total > max_) {
+        if (!oversize_ && carry_.size() < prefix_keep)
+            carry_.append(chunk + start, std::min(end - start, prefix_keep - carry_.size()));
+        auto s = h_.on_bad(fmt::format("record of {} bytes exceeds --max-record-bytes (first bytes kept)", total),
+                           value_line_, carry_.view().substr(0, prefix_keep));
+        carry_.clear();
+        oversize_ = false;
+        value_bytes_ = 0;
+        return s;
+    }
+    if (carry_.empty()) {
+        text = {chunk + start, end - start};
+    } else {
+        carry_.append(chunk + start, end - start);
+        text = carry_.view();
+    }
+    auto s = h_.on_value(text, value_line_, element, has_nl_);
+    carry_.clear();
+    value_bytes_ = 0;
+    return s;
+}
+
+status json_framer::bad(std::string_view reason, const char* chunk, size_t start, size_t end) {
+    if (carry_.size() < prefix_keep && end > start)
+        carry_.append(chunk + start, std::min(end - start, prefix_keep - carry_.size()));
+    auto s = h_.on_bad(reason, value_line_, carry_.view().substr(0, oversize_ ? prefix_keep : carry_.size()));
+    carry_.clear();
+    oversize_ = false;
+    value_bytes_ = 0;
+    return s;
+}
+
+status json_framer::consume(std::string_view chunk_view) {
+    const char* p = chunk_view.data();
+    const size_t n = chunk_view.size();
+    size_t start = (mode_ == mode::value || mode_ == mode::element || mode_ == mode::scalar || mode_ == mode::garbage)
+                       ? 0
+                       : SIZE_MAX;
+    for (size_t i = 0; i < n; ++i) {
+        char c = p[i];
+        switch (mode_) {
+            case mode::top:
+                if (c == '\n') {
+                    ++line_;
+                } else if (is_ws(c)) {
+                } else if (c == '{') {
+                    mode_ = mode::value;
+                    start = i;
+                    depth_ = 1;
+                    in_str_ = esc_ = has_nl_ = false;
+                    value_line_ = line_;
+                    sniff_ = 1;
+                } else if (c == '[') {
+                    mode_ = mode::elements;
+                    depth_ = 1;
+                    elements_depth_ = 1;
+                    wrapper_ = false;
+                    in_str_ = esc_ = false;
+                } else {
+                    mode_ = mode::garbage;
+                    start = i;
+                    value_line_ = line_;
+                }
+                break;
+
+            case mode::garbage:
+                if (c == '\n') {
+                    size_t end = (i > start && p[i - 1] == '\r') ? i - 1 : i;
+                    if (auto s = bad("not a JSON object", p, start, end); !s) return s;
+                    ++line_;
+                    mode_ = mode::top;
+                    start = SIZE_MAX;
+                }
+                break;
+
+            case mode::elements:
+                if (c == '\n') {
+                    ++line_;
+                } else if (is_ws(c) || c == ',') {
+                } else if (c == ']') {
+                    --depth_;
+                    mode_ = wrapper_ ? mode::tail : mode::top;
+                } else {
+                    start = i;
+                    value_line_ = line_;
+                    has_nl_ = false;
+                    if (c == '{' || c == '[') {
+                        mode_ = mode::element;
+                        ++depth_;
+                    } else {
+                        mode_ = mode::scalar;
+                        in_str_ = (c == '"');
+                        esc_ = false;
+                    }
+                }
+                break;
+
+            case mode::scalar:
+                if (in_str_) {
+                    if (esc_) esc_ = false;
+                    else if (c == '\\') esc_ = true;
+                    else if (c == '"') in_str_ = false;
+                    else if (c == '\n') ++line_;
+                } else if (c == ',' || c == ']') {
+                    size_t end = i;
+                    while (end > start && is_ws(p[end - 1])) --end;
+                    if (auto s = bad("not a JSON object", p, start, end); !s) return s;
+                    start = SIZE_MAX;
+                    if (c == ']') {
+                        --depth_;
+                        mode_ = wrapper_ ? mode::tail : mode::top;
+                    } else {
+                        mode_ = mode::elements;
+                    }
+                } else if (c == '\n') {
+                    ++line_;
+                }
+                break;
+
+            case mode::tail:
+                if (in_str_) {
+                    if (esc_) esc_ = false;
+                    else if (c == '\\') esc_ = true;
+                    else if (c == '"') in_str_ = false;
+                } else if (c == '"') {
+                    in_str_ = true;
+                } else if (c == '{' || c == '[') {
+                    ++depth_;
+                } else if (c == '}' || c == ']') {
+                    if (--depth_ == 0) mode_ = mode::top;
+                } else if (c == '\n') {
+                    ++line_;
+                }
+                break;
+
+            case mode::value:
+            case mode::element: {
+                if (in_str_) {
+                    // Fast scan to the next interesting byte.
+                    while (i < n) {
+                        c = p[i];
+                        if (esc_) {
+                            esc_ = false;
+                        } else if (c == '\\') {
+                            esc_ = true;
+                        } else if (c == '"') {
+                            in_str_ = false;
+                            if (sniff_ == 2) sniff_ = 3;
+                            break;
+                        } else if (c == '\n') {
+                            break;
+                        } else if (sniff_ == 2 && key_.size() < 16) {
+                            key_.push_back(c);
+                        }
+                        ++i;
+                    }
+                    if (i == n) break;
+                    if (c != '\n') break;
+                    // A raw newline inside a string: never valid JSON.
+                    ++line_;
+                    has_nl_ = true;
+                    if (mode_ == mode::value && line_mode_) {
+                        size_t end = (i > start && p[i - 1] == '\r') ? i - 1 : i;
+                        if (auto s = bad("invalid JSON (record ends inside a string at end of line)", p, start, end); !s)
+                            return s;
+                        mode_ = mode::top;
+                        start = SIZE_MAX;
+                        in_str_ = false;
+                        sniff_ = 0;
+                    }
+                    break;
+                }
+                switch (c) {
+                    case '"':
+                        in_str_ = true;
+                        esc_ = false;
+                        if (sniff_ == 1 && depth_ == 1) {
+                            sniff_ = 2;
+                            key_.clear();
+                        } else if (sniff_ != 2) {
+                            sniff_ = 0;
+                        }
+                        break;
+                    case ':':
+                        sniff_ = (sniff_ == 3) ? 4 : 0;
+                        break;
+                    case '{':
+                    case '[':
+                        ++depth_;
+                        if (sniff_ == 4 && c == '[' && key_ == "Records" && mode_ == mode::value) {
+                            // CloudTrail wrapper: stream the array's elements.
+                            mode_ = mode::elements;
+                            elements_depth_ = depth_;
+                            wrapper_ = true;
+                            carry_.clear();
+                            oversize_ = false;
+                            value_bytes_ = 0;
+                            start = SIZE_MAX;
+                        }
+                        sniff_ = 0;
+                        break;
+                    case '}':
+                    case ']': {
+                        --depth_;
+                        sniff_ = 0;
+                        bool done = (mode_ == mode::value) ? depth_ == 0 : depth_ == elements_depth_;
+                        if (done) {
+                            bool element = mode_ == mode::element;
+                            if (!element && !line_mode_known_) {
+                                line_mode_known_ = true;
+                                line_mode_ = !has_nl_;
+                            }
+                            if (auto s = complete(p, start, i + 1, element); !s) return s;
+                            start = SIZE_MAX;
+                            mode_ = element ? mode::elements : mode::top;
+                        }
+                        break;
+                    }
+                    case '\n':
+                        ++line_;
+                        has_nl_ = true;
+                        if (mode_ == mode::value && line_mode_) {
+                            size_t end = (i > start && p[i - 1] == '\r') ? i - 1 : i;
+                            if (auto s = bad("invalid JSON (record not closed at end of line)", p, start, end); !s)
+                                return s;
+                            mode_ = mode::top;
+                            start = SIZE_MAX;
+                            sniff_ = 0;
+                        }
+                        break;
+                    case ' ':
+                    case '\t':
+                    case '\r':
+                    case ',':
+                        if (c == ',') sniff_ = 0;
+                        break;
+                    default:
+                        sniff_ = 0;
+                        break;
+                }
+                break;
+            }
+        }
+    }
+    if (start != SIZE_MAX &&
+        (mode_ == mode::value || mode_ == mode::element || mode_ == mode::scalar || mode_ == mode::garbage))
+        collect(p, start, n);
+    return status::success();
+}
+
+status json_framer::finish() {
+    switch (mode_) {
+        case mode::top: return status::success();
+        case mode::garbage: {
+            mode_ = mode::top;
+            std::string_view t = carry_.view();
+            while (!t.empty() && is_ws(t.back())) t.remove_suffix(1);
+            auto s = h_.on_bad("not a JSON object", value_line_, t.substr(0, prefix_keep));
+            carry_.clear();
+            return s;
+        }
+        case mode::value:
+        case mode::element:
+        case mode::scalar: {
+            mode_ = mode::top;
+            return bad("truncated record (unexpected end of input)", nullptr, 0, 0);
+        }
+        case mode::elements:
+        case mode::tail:
+            mode_ = mode::top;
+            return h_.on_bad("truncated file (JSON array not closed at end of input)", line_, {});
+    }
+    return status::success();
+}
+
+void compact(std::string_view s, std::string& out) {
+    bool in_str = false, esc = false;
+    for (char c : s) {
+        if (in_str) {
+            out.push_back(c);
+            if (esc) esc = false;
+            else if (c == '\\') esc = true;
+            else if (c == '"') in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+            out.push_back(c);
+        } else if (!is_ws(c)) {
+            out.push_back(c);
+        }
+    }
+}
+
+}  // namespace sds::fetch

@@ -1,0 +1,192 @@
+#include "sds/json/builder.hpp"
+
+#include "sds/json/escape.hpp"
+
+namespace sds::json {
+
+void doc_builder::clear() {
+    nodes_.clear();
+    arena_.clear();
+    nodes_.push_back(node{});  // root object
+}
+
+uint32_t doc_builder::store(std::string_view s) {
+    auto off = static_cast<uint32_t>(arena_.size());
+    arena_.append(s);
+    return off;
+}
+
+int32_t doc_builder::child(int32_t parent, std::string_view key) const {
+    for (int32_t c = nodes_[parent].first; c >= 0; c = nodes_[c].next) {
+        const node& n = nodes_[c];
+        if (n.k != kind::removed && text(n.key_off, n.key_len) == key) return c;
+    }
+    return -1;
+}
+
+int32_t doc_builder::add_child(int32_t parent, std::string_view key, kind k) {
+    node n;
+    n.key_off = store(key);
+    n.key_len = static_cast<uint32_t>(key.size());
+    n.k = k;
+    auto idx = static_cast<int32_t>(nodes_.size());
+    nodes_.push_back(n);
+    node& p = nodes_[parent];
+    if (p.last >= 0) nodes_[p.last].next = idx;
+    else p.first = idx;
+    p.last = idx;
+    return idx;
+}
+
+int32_t doc_builder::lookup(std::string_view path) const {
+    int32_t cur = 0;
+    while (true) {
+        size_t dot = path.find('.');
+        std::string_view seg = path.substr(0, dot);
+        if (nodes_[cur].k != kind::object) return -1;
+        cur = child(cur, seg);
+        if (cur < 0) return -1;
+        if (dot == std::string_view::npos) return cur;
+        path.remove_prefix(dot + 1);
+    }
+}
+
+int32_t doc_builder::make_path(std::string_view path, kind leaf_kind) {
+    int32_t cur = 0;
+    while (true) {
+        size_t dot = path.find('.');
+        std::string_view seg = path.substr(0, dot);
+        bool last = dot == std::string_view::npos;
+        int32_t c = child(cur, seg);
+        if (c < 0) {
+            c = add_child(cur, seg, last ? leaf_kind : kind::object);
+        } else if (!last && nodes_[c].k != kind::object) {
+            // A scalar is in the way of a deeper path: it becomes an object.
+            nodes_[c].k = kind::object;
+            nodes_[c].first = nodes_[c].last = -1;
+        }
+        if (last) return c;
+        cur = c;
+        path.remove_prefix(dot + 1);
+    }
+}
+
+void doc_builder::set_leaf(int32_t n, kind k) {
+    nodes_[n].k = k;
+    nodes_[n].first = nodes_[n].last = -1;
+}
+
+void doc_builder::set_string(std::string_view path, std::string_view v) {
+    int32_t n = make_path(path, kind::string);
+    auto off = store(v);
+    set_leaf(n, kind::string);
+    nodes_[n].val_off = off;
+    nodes_[n].val_len = static_cast<uint32_t>(v.size());
+}
+void doc_builder::set_raw(std::string_view path, std::string_view v) {
+    int32_t n = make_path(path, kind::raw);
+    auto off = store(v);
+    set_leaf(n, kind::raw);
+    nodes_[n].val_off = off;
+    nodes_[n].val_len = static_cast<uint32_t>(v.size());
+}
+void doc_builder::set_int(std::string_view path, int64_t v) {
+    int32_t n = make_path(path, kind::int64);
+    set_leaf(n, kind::int64);
+    nodes_[n].num.i = v;
+}
+void doc_builder::set_uint(std::string_view path, uint64_t v) {
+    int32_t n = make_path(path, kind::uint64);
+    set_leaf(n, kind::uint64);
+    nodes_[n].num.u = v;
+}
+void doc_builder::set_double(std::string_view path, double v) {
+    int32_t n = make_path(path, kind::dbl);
+    set_leaf(n, kind::dbl);
+    nodes_[n].num.d = v;
+}
+void doc_builder::set_bool(std::string_view path, bool v) {
+    int32_t n = make_path(path, kind::boolean);
+    set_leaf(n, kind::boolean);
+    nodes_[n].num.i = v ? 1 : 0;
+}
+void doc_builder::set_null(std::string_view path) { set_leaf(make_path(path, kind::null), kind::null); }
+void doc_builder::set_object(std::string_view path) {
+    int32_t n = make_path(path, kind::object);
+    if (nodes_[n].k != kind::object) set_leaf(n, kind::object);
+}
+
+void doc_builder::push_string(std::string_view path, std::string_view v, bool unique) {
+    int32_t a = make_path(path, kind::array);
+    if (nodes_[a].k != kind::array) set_leaf(a, kind::array);
+    if (unique) {
+        for (int32_t c = nodes_[a].first; c >= 0; c = nodes_[c].next)
+            if (nodes_[c].k == kind::string && text(nodes_[c].val_off, nodes_[c].val_len) == v) return;
+    }
+    int32_t n = add_child(a, {}, kind::string);
+    nodes_[n].val_off = store(v);
+    nodes_[n].val_len = static_cast<uint32_t>(v.size());
+}
+void doc_builder::push_raw(std::string_view path, std::string_view v) {
+    int32_t a = make_path(path, kind::array);
+    if (nodes_[a].k != kind::array) set_leaf(a, kind::array);
+    int32_t n = add_child(a, {}, kind::raw);
+    nodes_[n].val_off = store(v);
+    nodes_[n].val_len = static_cast<uint32_t>(v.size());
+}
+void doc_builder::push_int(std::string_view path, int64_t v) {
+    int32_t a = make_path(path, kind::array);
+    if (nodes_[a].k != kind::array) set_leaf(a, kind::array);
+    int32_t n = add_child(a, {}, kind::int64);
+    nodes_[n].num.i = v;
+}
+
+bool doc_builder::has(std::string_view path) const { return lookup(path) >= 0; }
+
+std::optional<std::string_view> doc_builder::get_string(std::string_view path) const {
+    int32_t n = lookup(path);
+    if (n < 0 || nodes_[n].k != kind::string) return std::nullopt;
+    return text(nodes_[n].val_off, nodes_[n].val_len);
+}
+
+void doc_builder::remove(std::string_view path) {
+    int32_t n = lookup(path);
+    if (n >= 0) nodes_[n].k = kind::removed;
+}
+
+void doc_builder::write(std::string& out, int32_t idx) const {
+    const node& n = nodes_[idx];
+    switch (n.k) {
+        case kind::object:
+        case kind::array: {
+            bool obj = n.k == kind::object;
+            out.push_back(obj ? '{' : '[');
+            bool first = true;
+            for (int32_t c = n.first; c >= 0; c = nodes_[c].next) {
+                const node& ch = nodes_[c];
+                if (ch.k == kind::removed) continue;
+                if (!first) out.push_back(',');
+                first = false;
+                if (obj) {
+                    append_string_lossy(out, text(ch.key_off, ch.key_len));
+                    out.push_back(':');
+                }
+                write(out, c);
+            }
+            out.push_back(obj ? '}' : ']');
+            return;
+        }
+        case kind::string: append_string_lossy(out, text(n.val_off, n.val_len)); return;
+        case kind::raw: out.append(text(n.val_off, n.val_len)); return;
+        case kind::int64: append_int(out, n.num.i); return;
+        case kind::uint64: append_uint(out, n.num.u); return;
+        case kind::dbl: append_double(out, n.num.d); return;
+        case kind::boolean: out += n.num.i ? "true" : "false"; return;
+        case kind::null: out += "null"; return;
+        case kind::removed: return;
+    }
+}
+
+void doc_builder::serialize(std::string& out) const { write(out, 0); }
+
+}  // namespace sds::json
