@@ -294,13 +294,14 @@ expected<signing_input> input_for(std::string_view method, std::string_view url,
 
 status sign(net::request& req, const credentials& creds, const sign_options& opt, time_point when) {
     net::url_parts parts;
-    auto in = input_for(req.method, req.url, req.headers, req.body, parts);
-    if (!in) return in.err();
-    signature_parts p = sign_headers(*in, creds, opt, when);
+    // Headers from an earlier signing are replaced, never signed again.
     std::erase_if(req.headers, [](const net::header& h) {
         return net::iequals(h.name, "authorization") || net::iequals(h.name, "x-amz-date") ||
                net::iequals(h.name, "x-amz-security-token") || net::iequals(h.name, "x-amz-content-sha256");
     });
+    auto in = input_for(req.method, req.url, req.headers, req.body, parts);
+    if (!in) return in.err();
+    signature_parts p = sign_headers(*in, creds, opt, when);
     if (!net::find_header(req.headers, "host")) req.headers.push_back({"Host", parts.authority()});
     for (auto& h : p.added_headers) req.headers.push_back(std::move(h));
     return {};
