@@ -106,6 +106,14 @@ void tool::add_inputs(std::vector<std::string>& files, std::string_view what) {
 }
 
 void tool::finish_env_names() {
+    // A repeatable option takes one value per occurrence (--include a --include b), so it never
+    // swallows the positional arguments that follow it.
+    auto one_per_use = [](CLI::App& a) {
+        for (CLI::Option* opt : a.get_options())
+            if (opt->nonpositional() && opt->get_items_expected_max() > 1) opt->allow_extra_args(false);
+    };
+    one_per_use(app_);
+    for (CLI::App* sub : app_.get_subcommands({})) one_per_use(*sub);
     for (CLI::Option* opt : app_.get_options()) {
         if (opt->get_lnames().empty() || !opt->get_envname().empty()) continue;
         const std::string& l = opt->get_lnames().front();

@@ -82,6 +82,14 @@ status json_framer::consume(std::string_view chunk_view) {
                     in_str_ = esc_ = has_nl_ = false;
                     value_line_ = line_;
                     sniff_ = 1;
+                } else if (c == '[' && line_mode_) {
+                    // In a line-oriented stream a bracketed line is one (non-object) record.
+                    mode_ = mode::value;
+                    start = i;
+                    depth_ = 1;
+                    in_str_ = esc_ = has_nl_ = false;
+                    value_line_ = line_;
+                    sniff_ = 0;
                 } else if (c == '[') {
                     mode_ = mode::elements;
                     depth_ = 1;
