@@ -24,7 +24,6 @@ import random
 import re
 import signal
 import socket
-import socketserver
 import sys
 import threading
 import time
@@ -1270,7 +1269,6 @@ def check_cas(it, idx, id_, cur):
         want_seq, want_term = m.get("if_seq_no"), m.get("if_primary_term", 1)
         if cur is None or cur[1] != want_seq or want_term != 1:
             cur_desc = (f"current document has seqNo [{cur[1]}] and primary term [1]" if cur is not None
-                        else "document does not exist (expected seqNo [-2] and primary term [0])" if False
                         else "but no document was found")
             raise DocError(409, {"type": "version_conflict_engine_exception",
                                  "reason": f"[{id_}]: version conflict, required seqNo [{want_seq}], primary term "
