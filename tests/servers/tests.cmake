@@ -5,8 +5,9 @@
 #   set_tests_properties(cli/test_s3cat PROPERTIES FIXTURES_REQUIRED swift)
 # and finds endpoint and keys in ${PROJECT_BINARY_DIR}/servers/<name>/<name>.env
 # (Python: tests/lib/sds_servers.py reads it through SDS_BIN_DIR).
-# Ports: SDS_SWIFT_PORT (18080; backends +10..+12) and SDS_MOTO_PORT (18081),
-# taken from the environment ctest runs in.
+# Ports: free ones, picked at start (so several build trees can run their
+# fixtures at once), unless SDS_SWIFT_PORT / SDS_MOTO_PORT are set in the
+# environment ctest runs in. The env files say which were taken.
 
 set(SDS_SERVERS_DIR ${PROJECT_BINARY_DIR}/servers)
 file(MAKE_DIRECTORY ${SDS_SERVERS_DIR})
@@ -16,8 +17,10 @@ foreach(server swift moto)
   add_test(NAME servers/${server}_start
     COMMAND bash ${script_dir}/start.sh ${SDS_SERVERS_DIR}/${server}
     WORKING_DIRECTORY ${SDS_SERVERS_DIR})
+  string(TOUPPER ${server} SERVER)
   set_tests_properties(servers/${server}_start PROPERTIES
-    FIXTURES_SETUP ${server} LABELS servers TIMEOUT 150)
+    FIXTURES_SETUP ${server} LABELS servers TIMEOUT 150
+    ENVIRONMENT "SDS_${SERVER}_DEFAULT_PORT=0")
   add_test(NAME servers/${server}_stop
     COMMAND bash ${script_dir}/stop.sh ${SDS_SERVERS_DIR}/${server}
     WORKING_DIRECTORY ${SDS_SERVERS_DIR})

@@ -11,13 +11,14 @@
 # moto keeps its state in memory: every start is clean.
 #
 # Environment:
-#   SDS_MOTO_PORT           port                               default 18081
+#   SDS_MOTO_PORT           port; 0 = any free one
+#                           default $SDS_MOTO_DEFAULT_PORT, else 18081
 #   SDS_MOTO_START_TIMEOUT  seconds to wait for readiness      default 90
 #   SDS_MOTO_PYTHON         a Python that has moto             default python3
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-port=${SDS_MOTO_PORT:-18081}
+port=${SDS_MOTO_PORT:-${SDS_MOTO_DEFAULT_PORT:-18081}}
 timeout=${SDS_MOTO_START_TIMEOUT:-90}
 state=${1:-${SDS_MOTO_DIR:-${TMPDIR:-/tmp}/sds-moto-$port}}
 
@@ -34,6 +35,9 @@ t0=$(date +%s.%N)
 
 "$here/stop.sh" "$state" >/dev/null 2>&1 || true
 
+if [[ $port == 0 ]]; then
+  port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+fi
 if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
   ss -ltnp "sport = :$port" >&2 2>/dev/null || true
   die "127.0.0.1:$port is already in use (another moto? run its stop.sh, or set SDS_MOTO_PORT)"

@@ -5,7 +5,7 @@
 #   stop.sh [STATE_DIR]
 set -uo pipefail
 
-port=${SDS_MOTO_PORT:-18081}
+port=${SDS_MOTO_PORT:-${SDS_MOTO_DEFAULT_PORT:-18081}}
 state=${1:-${SDS_MOTO_DIR:-${TMPDIR:-/tmp}/sds-moto-$port}}
 [[ -d "$state" ]] || exit 0
 state=$(cd "$state" && pwd)

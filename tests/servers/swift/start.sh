@@ -11,10 +11,11 @@
 # The data of a previous run in the same STATE_DIR is wiped: every start is clean.
 #
 # Environment:
-#   SDS_SWIFT_PORT           proxy (S3 + Swift API) port        default 18080
+#   SDS_SWIFT_PORT           proxy (S3 + Swift API) port; 0 = any free one
+#                            default $SDS_SWIFT_DEFAULT_PORT, else 18080
 #   SDS_SWIFT_ACCOUNT_PORT   backend ports (127.0.0.1 only)     default port+10
 #   SDS_SWIFT_CONTAINER_PORT                                    default port+11
-#   SDS_SWIFT_OBJECT_PORT                                       default port+12
+#   SDS_SWIFT_OBJECT_PORT    (free ones when port is 0)         default port+12
 #   SDS_SWIFT_START_TIMEOUT  seconds to wait for readiness      default 90
 #   SDS_SWIFT_LOG_LEVEL      Swift log level                    default INFO
 #   SDS_SWIFT_LOOP           1: always keep data on a loop-mounted ext4 image
@@ -23,10 +24,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 py=${SDS_SWIFT_PYTHON:-/usr/bin/python3}   # Debian's Python: python3-swift lives there
-port=${SDS_SWIFT_PORT:-18080}
-acct_port=${SDS_SWIFT_ACCOUNT_PORT:-$((port + 10))}
-cont_port=${SDS_SWIFT_CONTAINER_PORT:-$((port + 11))}
-obj_port=${SDS_SWIFT_OBJECT_PORT:-$((port + 12))}
+port=${SDS_SWIFT_PORT:-${SDS_SWIFT_DEFAULT_PORT:-18080}}
 timeout=${SDS_SWIFT_START_TIMEOUT:-90}
 log_level=${SDS_SWIFT_LOG_LEVEL:-INFO}
 state=${1:-${SDS_SWIFT_DIR:-${TMPDIR:-/tmp}/sds-swift-$port}}
@@ -43,6 +41,21 @@ t0=$(date +%s.%N)
 
 # Leftovers of an earlier run in this state dir: stop them first.
 "$here/stop.sh" "$state" >/dev/null 2>&1 || true
+
+if [[ $port == 0 ]]; then
+  # Any free ports: lets several build trees run their fixtures at once.
+  read -r port a c o < <("$py" -c '
+import socket
+socks = [socket.socket() for _ in range(4)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))')
+  acct_port=${SDS_SWIFT_ACCOUNT_PORT:-$a} cont_port=${SDS_SWIFT_CONTAINER_PORT:-$c} obj_port=${SDS_SWIFT_OBJECT_PORT:-$o}
+else
+  acct_port=${SDS_SWIFT_ACCOUNT_PORT:-$((port + 10))}
+  cont_port=${SDS_SWIFT_CONTAINER_PORT:-$((port + 11))}
+  obj_port=${SDS_SWIFT_OBJECT_PORT:-$((port + 12))}
+fi
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for p in "$port" "$acct_port" "$cont_port" "$obj_port"; do

@@ -7,7 +7,7 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-port=${SDS_SWIFT_PORT:-18080}
+port=${SDS_SWIFT_PORT:-${SDS_SWIFT_DEFAULT_PORT:-18080}}
 state=${1:-${SDS_SWIFT_DIR:-${TMPDIR:-/tmp}/sds-swift-$port}}
 [[ -d "$state" ]] || exit 0
 state=$(cd "$state" && pwd)
