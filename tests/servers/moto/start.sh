@@ -36,7 +36,7 @@ t0=$(date +%s.%N)
 "$here/stop.sh" "$state" >/dev/null 2>&1 || true
 
 if [[ $port == 0 ]]; then
-  port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || die "cannot pick a free port"
 fi
 if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
   ss -ltnp "sport = :$port" >&2 2>/dev/null || true

@@ -49,7 +49,7 @@ import socket
 socks = [socket.socket() for _ in range(4)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
-print(*(s.getsockname()[1] for s in socks))')
+print(*(s.getsockname()[1] for s in socks))') || die "cannot pick free ports"
   acct_port=${SDS_SWIFT_ACCOUNT_PORT:-$a} cont_port=${SDS_SWIFT_CONTAINER_PORT:-$c} obj_port=${SDS_SWIFT_OBJECT_PORT:-$o}
 else
   acct_port=${SDS_SWIFT_ACCOUNT_PORT:-$((port + 10))}
@@ -78,7 +78,7 @@ has_xattr() { "$py" -c 'import os,sys; os.setxattr(sys.argv[1], "user.sds.probe"
 if [[ "${SDS_SWIFT_LOOP:-0}" == 1 ]] || ! has_xattr "$node/d1"; then
   [[ $(id -u) -eq 0 ]] || die "$state has no user xattrs (Swift needs them) and a loop mount needs root; pass a STATE_DIR on ext4/xfs"
   truncate -s "${SDS_SWIFT_DISK_MB:-2048}M" "$state/disk.img"
-  mkfs.ext4 -q -F -m 0 "$state/disk.img" || die "mkfs.ext4 failed"
+  mkfs.ext4 -q -F -m 0 "$state/disk.img" || die "mkfs.ext4 failed (Debian package e2fsprogs)"
   mount -o loop,user_xattr "$state/disk.img" "$node/d1" || die "cannot loop-mount $state/disk.img"
   echo "mount $node/d1" >>"$state/swift.pids"
   has_xattr "$node/d1" || die "no user xattrs even on the loop-mounted ext4 image"
