@@ -18,6 +18,25 @@ status line_splitter::emit(std::string_view line) {
     return h_.on_line(line, line_no_);
 }
 
+// Keeps the first prefix_keep bytes of a line being skipped, whatever its chunking.
+void line_splitter::keep_prefix(const char* p, size_t n) {
+    if (n == 0) return;
+    last_ = p[n - 1];
+    if (carry_.size() < prefix_keep) carry_.append(p, std::min(n, prefix_keep - carry_.size()));
+}
+
+// Reports the skipped line: its size without a trailing '\r' (as emit() counts it) and its
+// first bytes.
+status line_splitter::report_skipped() {
+    skipping_ = false;
+    ++line_no_;
+    uint64_t bytes = skipped_bytes_ - (last_ == '\r' ? 1 : 0);
+    auto pre = carry_.view().substr(0, std::min<uint64_t>(prefix_keep, bytes));
+    status s = h_.on_oversize(line_no_, bytes, pre);
+    carry_.clear();
+    return s;
+}
+
 status line_splitter::consume(std::string_view chunk) {
     const char* p = chunk.data();
     const char* end = p + chunk.size();
@@ -27,23 +46,19 @@ status line_splitter::consume(std::string_view chunk) {
         size_t take = static_cast<size_t>((nl ? nl : end) - p);
         if (skipping_) {
             skipped_bytes_ += take;
+            keep_prefix(p, take);
         } else if (carry_.size() + take > max_ + 1) {  // +1: a trailing '\r' is not content
             skipping_ = true;
             skipped_bytes_ = carry_.size() + take;
-            size_t room = carry_.size() < prefix_keep ? prefix_keep - carry_.size() : 0;
-            carry_.append(p, std::min(room, take));
+            last_ = carry_.view().back();
+            keep_prefix(p, take);
         } else {
             carry_.append(p, take);
         }
         if (!nl) return status::success();
         p = nl + 1;
         if (skipping_) {
-            skipping_ = false;
-            ++line_no_;
-            auto pre = carry_.view().substr(0, prefix_keep);
-            status s = h_.on_oversize(line_no_, skipped_bytes_, pre);
-            carry_.clear();
-            if (!s) return s;
+            if (auto s = report_skipped(); !s) return s;
         } else {
             status s = emit(carry_.view());
             carry_.clear();
@@ -61,7 +76,7 @@ status line_splitter::consume(std::string_view chunk) {
         if (rest > max_ + 1) {
             skipping_ = true;
             skipped_bytes_ = rest;
-            carry_.append(p, prefix_keep);
+            keep_prefix(p, rest);  // never more than the chunk holds
         } else {
             carry_.append(p, rest);
         }
@@ -70,13 +85,7 @@ status line_splitter::consume(std::string_view chunk) {
 }
 
 status line_splitter::finish() {
-    if (skipping_) {
-        skipping_ = false;
-        ++line_no_;
-        status s = h_.on_oversize(line_no_, skipped_bytes_, carry_.view().substr(0, prefix_keep));
-        carry_.clear();
-        return s;
-    }
+    if (skipping_) return report_skipped();
     if (!carry_.empty()) {
         status s = emit(carry_.view());
         carry_.clear();

@@ -30,12 +30,15 @@ public:
 
 private:
     status emit(std::string_view line);
+    void keep_prefix(const char* p, size_t n);
+    status report_skipped();
     line_handler& h_;
     size_t max_;
     padded_buffer carry_;
     bool skipping_ = false;
     uint64_t skipped_bytes_ = 0;
     uint64_t line_no_ = 0;
+    char last_ = 0;  // last byte of the line being skipped (a trailing '\r' is not counted)
 };
 
 }  // namespace sds::io

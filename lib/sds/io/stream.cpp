@@ -70,6 +70,18 @@ status auto_decoder::start(std::string_view chunk) {
     return pass(chunk);
 }
 
+// Corrupt input: what was decoded before it is still delivered, then the error.
+status auto_decoder::fail(std::string msg) {
+    auto& st = *impl_;
+    if (!st.out.empty()) {
+        bytes_out_ += st.out.size();
+        status s = next_.consume(st.out.view());
+        st.out.clear();
+        if (!s) return s;
+    }
+    return make_error(exit_code::rejected, std::move(msg));
+}
+
 status auto_decoder::pass(std::string_view chunk) {
     if (kind_ == compression::none) {
         bytes_out_ += chunk.size();
@@ -99,10 +111,10 @@ status auto_decoder::pass(std::string_view chunk) {
             uint32_t in_before = gz.avail_in;
             int r = isal_inflate(&gz);
             st.out.resize(st.out.size() + (before - gz.avail_out));
-            if (r < 0) return make_error(exit_code::rejected, isal_error(r));
+            if (r < 0) return fail(isal_error(r));
             if (gz.block_state == ISAL_BLOCK_FINISH) st.member_done = true;
             else if (gz.avail_in == in_before && gz.avail_out == before)
-                return make_error(exit_code::rejected, "corrupt gzip data (no progress)");
+                return fail("corrupt gzip data (no progress)");
             if (st.out.size() == st.out.capacity()) {
                 bytes_out_ += st.out.size();
                 if (auto s = next_.consume(st.out.view()); !s) return s;
@@ -122,7 +134,7 @@ status auto_decoder::pass(std::string_view chunk) {
     while (in.pos < in.size) {
         ZSTD_outBuffer out{st.out.data() + st.out.size(), st.out.capacity() - st.out.size(), 0};
         size_t r = ZSTD_decompressStream(st.zs, &out, &in);
-        if (ZSTD_isError(r)) return make_error(exit_code::rejected, std::string("zstd: ") + ZSTD_getErrorName(r));
+        if (ZSTD_isError(r)) return fail(std::string("zstd: ") + ZSTD_getErrorName(r));
         st.zstd_frame_done = (r == 0);
         st.out.resize(st.out.size() + out.pos);
         if (st.out.size() == st.out.capacity()) {
@@ -159,7 +171,7 @@ status auto_decoder::finish() {
                 int r = isal_inflate(&gz);
                 size_t produced = before - gz.avail_out;
                 st.out.resize(st.out.size() + produced);
-                if (r < 0) return make_error(exit_code::rejected, isal_error(r));
+                if (r < 0) return fail(isal_error(r));
                 if (gz.block_state == ISAL_BLOCK_FINISH) {
                     st.member_done = true;
                     break;

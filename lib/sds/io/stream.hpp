@@ -38,6 +38,7 @@ private:
     struct impl;
     status start(std::string_view chunk);
     status pass(std::string_view chunk);
+    status fail(std::string msg);
     chunk_consumer& next_;
     size_t out_chunk_;
     compression kind_ = compression::none;
