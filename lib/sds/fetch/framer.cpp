@@ -1,12 +1,53 @@
 #include "sds/fetch/framer.hpp"
 
 #include <fmt/format.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 namespace sds::fetch {
 
 namespace {
 constexpr size_t prefix_keep = 1024;
 inline bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// The next byte at or after i that matters inside a string: '"', '\\' or a raw newline.
+inline size_t scan_in_string(const char* p, size_t i, size_t n) {
+#ifdef __SSE2__
+    const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\'), nl = _mm_set1_epi8('\n');
+    while (i + 16 <= n) {
+        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+        int m = _mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, b)), _mm_cmpeq_epi8(v, nl)));
+        if (m) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(m)));
+        i += 16;
+    }
+#endif
+    while (i < n && p[i] != '"' && p[i] != '\\' && p[i] != '\n') ++i;
+    return i;
+}
+
+// The next byte at or after i that matters outside strings: a quote, a bracket or a newline.
+inline size_t scan_structure(const char* p, size_t i, size_t n) {
+#ifdef __SSE2__
+    const __m128i q = _mm_set1_epi8('"'), nl = _mm_set1_epi8('\n'), lo = _mm_set1_epi8(0x20),
+                  open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
+    while (i + 16 <= n) {
+        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+        __m128i f = _mm_or_si128(v, lo);  // '[' ']' fold onto '{' '}'
+        int m = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, nl)),
+                                               _mm_or_si128(_mm_cmpeq_epi8(f, open), _mm_cmpeq_epi8(f, close))));
+        if (m) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(m)));
+        i += 16;
+    }
+#endif
+    while (i < n) {
+        char c = p[i];
+        if (c == '"' || c == '\n' || c == '{' || c == '}' || c == '[' || c == ']') break;
+        ++i;
+    }
+    return i;
+}
 }  // namespace
 
 json_framer::json_framer(framer_handler& h, size_t max_bytes) : h_(h), max_(max_bytes) {}
@@ -175,6 +216,16 @@ status json_framer::consume(std::string_view chunk_view) {
 
             case mode::value:
             case mode::element: {
+                if (sniff_ == 0 && !esc_) {
+                    // Fast path: jump to the next byte that can change the state.
+                    size_t j = in_str_ ? scan_in_string(p, i, n) : scan_structure(p, i, n);
+                    if (j >= n) {
+                        i = n;
+                        break;
+                    }
+                    i = j;
+                    c = p[i];
+                }
                 if (in_str_) {
                     // Fast scan to the next interesting byte.
                     while (i < n) {
