@@ -94,6 +94,7 @@ tool::tool(std::string name, std::string summary, std::string_view manual)
         ->type_name("SIZE")
         ->capture_default_str();
     app_.set_config("--config", "", "read options from a TOML or INI file (keys are long option names)");
+    app_.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt key is a usage error
     app_.add_option("--generate", generate_, "print the man page or a shell completion script")
         ->check(CLI::IsMember({"man", "bash", "zsh", "fish"}))
         ->group("");

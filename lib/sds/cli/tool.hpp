@@ -84,7 +84,7 @@ public:
 
     // Call after each record; cheap. Draws the progress line when enabled.
     void tick() {
-        if (progress_on_ && (++tick_ & 1023) == 0) draw_progress(false);
+        if (progress_on_ && (++tick_ & 63) == 0) draw_progress(false);
     }
     // Extra fields in the --stats line (raw JSON values).
     void add_stat(std::string key, std::string raw_json) { extra_stats_.emplace_back(std::move(key), std::move(raw_json)); }
