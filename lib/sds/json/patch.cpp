@@ -52,6 +52,16 @@ size_t skip_value(std::string_view s, size_t i) {
 
 std::string_view first_segment(std::string_view path) { return path.substr(0, path.find('.')); }
 
+// Writes values as the elements of a new array.
+void write_array(std::string& out, const std::vector<std::string_view>& values) {
+    out.push_back('[');
+    for (size_t k = 0; k < values.size(); ++k) {
+        if (k) out.push_back(',');
+        out.append(values[k]);
+    }
+    out.push_back(']');
+}
+
 }  // namespace
 
 void patch::add(std::string_view path, std::string_view json, op kind) {
@@ -103,12 +113,7 @@ void patch::build_new(std::vector<pending>& edits, std::string& out) const {
         if (!deeper.empty()) {
             build_new(deeper, out);
         } else if (!appended.empty()) {
-            out.push_back('[');
-            for (size_t k = 0; k < appended.size(); ++k) {
-                if (k) out.push_back(',');
-                out.append(appended[k]);
-            }
-            out.push_back(']');
+            write_array(out, appended);
         } else {
             out.append(set_value.empty() ? std::string_view("null") : set_value);
         }
@@ -175,12 +180,7 @@ void patch::apply_object(std::string_view s, std::vector<pending>& edits, std::s
                     }
                     out.push_back(']');
                 } else {
-                    out.push_back('[');
-                    for (size_t k = 0; k < appended.size(); ++k) {
-                        if (k) out.push_back(',');
-                        out.append(appended[k]);
-                    }
-                    out.push_back(']');
+                    write_array(out, appended);
                 }
             } else {
                 out.append(base);
