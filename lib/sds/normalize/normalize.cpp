@@ -1,0 +1,223 @@
+#include "sds/normalize/normalize.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "sds/cli/input.hpp"
+#include "sds/core/hash.hpp"
+#include "sds/formats/cloudtrail.hpp"
+#include "sds/io/buffer.hpp"
+
+namespace sds::normalize {
+
+namespace {
+constexpr std::string_view ecs_version = "8.11.0";
+
+std::string format_names(bool with_auto) {
+    std::string s = with_auto ? "auto" : "";
+    for (const auto& f : formats()) {
+        if (!f.available) continue;
+        if (!s.empty()) s += ", ";
+        s += f.name;
+    }
+    return s;
+}
+}  // namespace
+
+void add_options(cli::tool& t, options& o) {
+    auto& app = t.app();
+    t.add_inputs(o.inputs, "NDJSON records from sds-fetch, or raw log lines wrapped as {\"message\":...} (- or none: stdin)");
+    std::vector<std::string> names{"auto"};
+    for (const auto& f : formats()) names.emplace_back(f.name);
+    names.emplace_back("elb");
+    names.emplace_back("nlb");
+    t.choices(app.add_option("--format", o.format, "input format; auto detects it per record")
+                  ->type_name("NAME")
+                  ->default_str("auto"),
+              names);
+    app.add_flag("--keep-original", o.keep_original, "keep the raw record in event.original");
+    app.add_flag("--list-formats", o.list_formats, "list the formats this version reads, then exit");
+    app.add_option("--vpcflow-fields", o.vpcflow_fields,
+                   "field order of custom VPC Flow Logs without a header line (space-separated names)")
+        ->type_name("FIELDS");
+    app.add_option("--ingested-time", o.ingested_time,
+                   "fixed event.ingested (RFC 3339) instead of the current time, for reproducible output")
+        ->type_name("TIME");
+}
+
+expected<std::unique_ptr<normalizer>> normalizer::make(const options& o) {
+    std::unique_ptr<normalizer> n(new normalizer());
+    if (o.format != "auto") {
+        auto id = by_name(o.format);
+        if (!id) return make_error(exit_code::usage, fmt::format("unknown format: {} (known: {})", o.format, format_names(true)));
+        if (!info(*id).available)
+            return make_error(exit_code::usage, fmt::format("format not available in this version: {}", o.format));
+        n->forced_ = id;
+    }
+    if (!o.ingested_time.empty()) {
+        auto t = time::parse_iso8601(o.ingested_time);
+        if (!t) return make_error(exit_code::usage, fmt::format("invalid --ingested-time: {} (expected RFC 3339)", o.ingested_time));
+        n->fixed_ingested_ = time::rfc3339(*t);
+    }
+    n->keep_original_ = o.keep_original;
+    return n;
+}
+
+std::string normalizer::provenance_id(std::string_view uri, uint64_t line) {
+    std::string key(uri);
+    key += '\n';
+    key += std::to_string(line);
+    return hash::hex128(key);
+}
+
+std::string normalizer::content_id(std::string_view raw) { return hash::hex128(raw); }
+
+std::string_view normalizer::ingested() {
+    if (!fixed_ingested_.empty()) return fixed_ingested_;
+    time::millis now = time::now();
+    if (now != last_now_) {
+        last_now_ = now;
+        now_text_.clear();
+        time::append_rfc3339(now_text_, now);
+    }
+    return now_text_;
+}
+
+status normalizer::dispatch(format_id f, std::string_view raw, formats::object rec) {
+    (void)raw;
+    switch (f) {
+        case format_id::cloudtrail: return formats::parse_cloudtrail(rec, doc_, scratch_);
+        default: break;
+    }
+    return formats::reject(fmt::format("not a {} record", info(f).name));
+}
+
+status normalizer::dispatch_text(std::string_view message, const format_info*& used) {
+    (void)message;
+    used = nullptr;
+    return formats::reject("no recognised format");
+}
+
+status normalizer::process(std::string_view text, formats::object rec, std::string& out) {
+    doc_.clear();
+    std::optional<format_id> f = forced_;
+    std::string_view raw = text;  // what event.original and the content hash see
+    std::string_view message = formats::str(rec, "message");
+    formats::object target = rec;
+    bool wrapped_json = false;
+    if (!message.empty()) {
+        size_t i = message.find_first_not_of(" \t\r");
+        if (i != std::string_view::npos && message[i] == '{' && (!f || info(*f).json)) {
+            // A JSON record carried in a message field (CloudWatch Logs, Filebeat).
+            inner_buf_.reserve(message.size() + io::padding);
+            inner_buf_.assign(message);
+            simdjson::dom::element inner;
+            auto err = inner_parser_.parse(inner_buf_.data(), inner_buf_.size(), false).get(inner);
+            if (!err && !inner.get_object().get(target)) {
+                wrapped_json = true;
+                raw = message;
+            } else {
+                // Looks like JSON, is not: say why rather than "no recognised format".
+                return formats::reject(err ? "invalid JSON in message: " + io::json_error_reason(err)
+                                           : std::string("message is not a JSON object"));
+            }
+        }
+    }
+    status st;
+    const format_info* used = nullptr;
+    if (wrapped_json || message.empty() || (f && info(*f).json)) {
+        if (!f) f = detect_json(target);
+        if (!f) {
+            if (!message.empty() && !wrapped_json) return dispatch_text(message, used);
+            return formats::reject("no recognised format");
+        }
+        used = &info(*f);
+        if (!used->json) return formats::reject(fmt::format("not a {} record (JSON given)", used->name));
+        st = dispatch(*f, raw, target);
+    } else {
+        raw = message;
+        st = dispatch_text(message, used);
+    }
+    if (!st) return st;
+    if (!doc_.has("@timestamp")) return formats::reject("no timestamp");
+
+    // What every document gets.
+    doc_.set_string("ecs.version", ecs_version);
+    if (used) {
+        if (!doc_.has("event.kind")) doc_.set_string("event.kind", "event");
+        if (!doc_.has("event.dataset")) doc_.set_string("event.dataset", used->dataset);
+        if (!doc_.has("event.module")) doc_.set_string("event.module", used->module);
+    }
+    formats::object src;
+    std::string_view uri;
+    int64_t line = -1;
+    if (formats::obj(rec, "@source", src)) {
+        uri = formats::str(src, "uri");
+        simdjson::dom::element le;
+        if (formats::val(src, "line", le)) formats::as_int(le, line);
+    }
+    if (!uri.empty()) {
+        doc_.set_string("log.file.path", uri);
+        if (line >= 0) doc_.set_int("log.offset", line);
+    }
+    if (!doc_.has("event.id")) {
+        if (!uri.empty() && line >= 0)
+            doc_.set_string("event.id", provenance_id(uri, uint64_t(line)));
+        else
+            doc_.set_string("event.id", content_id(raw));
+    }
+    if (keep_original_) doc_.set_string("event.original", raw);
+    doc_.set_string("event.ingested", ingested());
+    doc_.serialize(out);
+    out.push_back('\n');
+    return {};
+}
+
+status normalizer::process_line(std::string_view line, std::string& out) {
+    line_buf_.reserve(line.size() + io::padding);
+    line_buf_.assign(line);
+    simdjson::dom::element e;
+    if (auto err = line_parser_.parse(line_buf_.data(), line_buf_.size(), false).get(e))
+        return formats::reject(io::json_error_reason(err));
+    formats::object o;
+    if (e.get_object().get(o)) return formats::reject("not a JSON object");
+    return process(line, o, out);
+}
+
+exit_code run(cli::tool& t, const options& o) {
+    if (o.list_formats) {
+        std::string s;
+        for (const auto& f : formats())
+            if (f.available) s += fmt::format("{:<12} {:<26} {}\n", f.name, f.dataset, f.summary);
+        t.out().write(s);
+        return exit_code::ok;
+    }
+    auto n = normalizer::make(o);
+    if (!n) {
+        t.error(n.err().message);
+        return n.err().code;
+    }
+    normalizer& norm = **n;
+    std::string& buf = t.out().buffer();
+    auto result = cli::read_records(t, o.inputs, [&](const io::record& r) -> status {
+        formats::object rec;
+        if (r.doc.get_object().get(rec)) {
+            t.reject("not a JSON object", r.source, r.line, r.text);
+            return {};
+        }
+        const size_t mark = buf.size();
+        auto st = norm.process(r.text, rec, buf);
+        if (!st) {
+            buf.resize(mark);
+            t.reject(st.err().message, r.source, r.line, r.text);
+            return {};
+        }
+        ++t.count().out;
+        t.out().commit();
+        return {};
+    });
+    return result;
+}
+
+}  // namespace sds::normalize

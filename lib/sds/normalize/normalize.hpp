@@ -1,0 +1,68 @@
+#pragma once
+// sds-normalize: raw records (NDJSON from sds-fetch) to ECS documents.
+#include <simdjson.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sds/cli/tool.hpp"
+#include "sds/core/time.hpp"
+#include "sds/json/builder.hpp"
+#include "sds/normalize/registry.hpp"
+
+namespace sds::normalize {
+
+struct options {
+    std::vector<std::string> inputs;
+    std::string format = "auto";
+    bool keep_original = false;
+    bool list_formats = false;
+    std::string vpcflow_fields;  // custom VPC Flow field order ("version account-id ...")
+    std::string ingested_time;   // fixed event.ingested (tests); empty = now
+};
+
+void add_options(cli::tool& t, options& o);
+exit_code run(cli::tool& t, const options& o);
+
+// The per-record work, callable without a tool (unit tests, fuzzers, bench).
+class normalizer {
+public:
+    // Returns an error (exit_code::usage) for bad options.
+    static expected<std::unique_ptr<normalizer>> make(const options& o);
+
+    // Normalizes one raw record: `text` is the line (followed by simdjson padding or not),
+    // `rec` its parsed object. On success the document (with '\n') is appended to `out`;
+    // otherwise the rejection reason is returned.
+    status process(std::string_view text, formats::object rec, std::string& out);
+    // Convenience for tests: parses `line` itself.
+    status process_line(std::string_view line, std::string& out);
+
+    // The stable event.id fallbacks (DESIGN.md section 2), exposed for tests.
+    static std::string provenance_id(std::string_view uri, uint64_t line);
+    static std::string content_id(std::string_view raw);
+
+private:
+    normalizer() = default;
+    status dispatch(format_id f, std::string_view raw, formats::object rec);
+    status dispatch_text(std::string_view message, const format_info*& used);
+    std::string_view ingested();
+
+    std::optional<format_id> forced_;
+    bool keep_original_ = false;
+    std::string fixed_ingested_;
+    time::millis last_now_ = -1;
+    std::string now_text_;
+    json::doc_builder doc_;
+    formats::json_scratch scratch_;
+    simdjson::dom::parser inner_parser_;  // message-wrapped JSON
+    std::string inner_buf_;
+    simdjson::dom::parser line_parser_;  // process_line only
+    std::string line_buf_;
+    std::string id_buf_;
+};
+
+}  // namespace sds::normalize
