@@ -119,7 +119,7 @@ status normalizer::process(std::string_view text, formats::object rec, std::stri
                 raw = message;
             } else {
                 // Looks like JSON, is not: say why rather than "no recognised format".
-                return formats::reject(err ? "invalid JSON in message: " + io::json_error_reason(err)
+                return formats::reject(err ? "message: " + io::json_error_reason(err)
                                            : std::string("message is not a JSON object"));
             }
         }
