@@ -34,7 +34,7 @@ void set_tls_version(json::doc_builder& doc, std::string_view protocol) {
     doc.set_string("tls.version_protocol", std::string_view(lower, name.size()));
 }
 
-bool set_url_parts(json::doc_builder& doc, std::string_view url) {
+bool set_url_parts(json::doc_builder& doc, std::string_view url, std::string_view* host_out) {
     std::string_view rest = url;
     std::string_view scheme, userinfo, host, port;
     size_t colon = rest.find("://");
@@ -85,6 +85,7 @@ bool set_url_parts(json::doc_builder& doc, std::string_view url) {
     }
     if (!scheme.empty()) doc.set_string("url.scheme", scheme);
     if (!host.empty()) doc.set_string("url.domain", host);
+    if (host_out) *host_out = host;
     if (!port.empty()) doc.set_int("url.port", *to_int<uint16_t>(port));
     if (!userinfo.empty()) {
         size_t c = userinfo.find(':');

@@ -122,7 +122,8 @@ inline void push_split(json::doc_builder& doc, std::string_view path, std::strin
 void set_tls_version(json::doc_builder& doc, std::string_view protocol);
 
 // Splits an absolute or relative URL into ECS url.* fields (url.original set by the caller).
-// Returns false when it is not a URL we can take apart (nothing set then).
-bool set_url_parts(json::doc_builder& doc, std::string_view url);
+// Returns false when it is not a URL we can take apart (nothing set then). host_out, when
+// given, receives the host (a view into url).
+bool set_url_parts(json::doc_builder& doc, std::string_view url, std::string_view* host_out = nullptr);
 
 }  // namespace sds::formats::text
