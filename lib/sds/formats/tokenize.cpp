@@ -34,6 +34,36 @@ void set_tls_version(json::doc_builder& doc, std::string_view protocol) {
     doc.set_string("tls.version_protocol", std::string_view(lower, name.size()));
 }
 
+namespace {
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// Percent-decodes s into out (as Elastic's uri_parts reports path and query); returns s itself
+// when there is nothing to decode or an escape is malformed.
+std::string_view percent_decode(std::string_view s, std::string& out) {
+    if (s.find('%') == std::string_view::npos) return s;
+    out.clear();
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '%') {
+            out.push_back(s[i]);
+            continue;
+        }
+        if (i + 2 >= s.size()) return s;
+        int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+        if (hi < 0 || lo < 0) return s;
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+    }
+    return out;
+}
+
+}  // namespace
+
 bool set_url_parts(json::doc_builder& doc, std::string_view url, std::string_view* host_out) {
     std::string_view rest = url;
     std::string_view scheme, userinfo, host, port;
@@ -93,12 +123,16 @@ bool set_url_parts(json::doc_builder& doc, std::string_view url, std::string_vie
         if (c != std::string_view::npos) doc.set_string("url.password", userinfo.substr(c + 1));
     }
     if (!path.empty()) {
-        doc.set_string("url.path", path);
+        thread_local std::string decoded;
+        doc.set_string("url.path", percent_decode(path, decoded));
         std::string_view last = path.substr(path.rfind('/') + 1);
         size_t dot = last.rfind('.');
         if (dot != std::string_view::npos && dot + 1 < last.size()) doc.set_string("url.extension", last.substr(dot + 1));
     }
-    if (has_query && !query.empty()) doc.set_string("url.query", query);
+    if (has_query && !query.empty()) {
+        thread_local std::string decoded;
+        doc.set_string("url.query", percent_decode(query, decoded));
+    }
     if (!fragment.empty()) doc.set_string("url.fragment", fragment);
     return true;
 }
