@@ -6,7 +6,9 @@
 
 #include "sds/cli/input.hpp"
 #include "sds/core/hash.hpp"
+#include "sds/formats/alb.hpp"
 #include "sds/formats/cloudtrail.hpp"
+#include "sds/formats/vpcflow.hpp"
 #include "sds/io/buffer.hpp"
 
 namespace sds::normalize {
@@ -61,6 +63,10 @@ expected<std::unique_ptr<normalizer>> normalizer::make(const options& o) {
         n->fixed_ingested_ = time::rfc3339(*t);
     }
     n->keep_original_ = o.keep_original;
+    if (!o.vpcflow_fields.empty()) {
+        if (auto st = n->vpcflow_.set_fields(o.vpcflow_fields); !st)
+            return make_error(exit_code::usage, fmt::format("invalid --vpcflow-fields: {}", st.err().message));
+    }
     return n;
 }
 
@@ -94,13 +100,31 @@ status normalizer::dispatch(format_id f, std::string_view raw, formats::object r
 }
 
 status normalizer::dispatch_text(std::string_view message, const format_info*& used) {
-    (void)message;
-    used = nullptr;
-    return formats::reject("no recognised format");
+    std::optional<format_id> f = forced_;
+    if (!f) {
+        if (formats::looks_like_elb(message))
+            f = format_id::alb;
+        else if (formats::vpcflow_parser::is_header(message) || formats::looks_like_vpcflow(message))
+            f = format_id::vpcflow;
+    }
+    if (!f) return formats::reject("no recognised format");
+    used = &info(*f);
+    switch (*f) {
+        case format_id::alb: return formats::parse_elb(message, doc_);
+        case format_id::vpcflow: {
+            bool header = false;
+            auto st = vpcflow_.parse(message, doc_, header);
+            if (st && header) header_ = true;
+            return st;
+        }
+        default: break;
+    }
+    return formats::reject(fmt::format("not a {} record (text given)", used->name));
 }
 
 status normalizer::process(std::string_view text, formats::object rec, std::string& out) {
     doc_.clear();
+    header_ = false;
     std::optional<format_id> f = forced_;
     std::string_view raw = text;  // what event.original and the content hash see
     std::string_view message = formats::str(rec, "message");
@@ -140,6 +164,7 @@ status normalizer::process(std::string_view text, formats::object rec, std::stri
         st = dispatch_text(message, used);
     }
     if (!st) return st;
+    if (header_) return {};  // a layout line (VPC Flow header): nothing to write
     if (!doc_.has("@timestamp")) return formats::reject("no timestamp");
 
     // What every document gets.
@@ -200,17 +225,26 @@ exit_code run(cli::tool& t, const options& o) {
     }
     normalizer& norm = **n;
     std::string& buf = t.out().buffer();
+    std::string last_source;
     auto result = cli::read_records(t, o.inputs, [&](const io::record& r) -> status {
         formats::object rec;
         if (r.doc.get_object().get(rec)) {
             t.reject("not a JSON object", r.source, r.line, r.text);
             return {};
         }
+        if (r.source.data() != last_source.data() || r.source != last_source) {
+            last_source = r.source;
+            norm.new_source();
+        }
         const size_t mark = buf.size();
         auto st = norm.process(r.text, rec, buf);
         if (!st) {
             buf.resize(mark);
             t.reject(st.err().message, r.source, r.line, r.text);
+            return {};
+        }
+        if (norm.was_header()) {
+            ++t.count().filtered;  // a VPC Flow header line: a layout, not a record
             return {};
         }
         ++t.count().out;

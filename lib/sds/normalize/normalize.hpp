@@ -11,6 +11,7 @@
 
 #include "sds/cli/tool.hpp"
 #include "sds/core/time.hpp"
+#include "sds/formats/vpcflow.hpp"
 #include "sds/json/builder.hpp"
 #include "sds/normalize/registry.hpp"
 
@@ -41,6 +42,11 @@ public:
     // Convenience for tests: parses `line` itself.
     status process_line(std::string_view line, std::string& out);
 
+    // A new input stream begins (a VPC Flow header applies to the lines after it, in its file).
+    void new_source() { vpcflow_.reset_header(); }
+    // The last process() read a layout line (VPC Flow header) and wrote nothing.
+    bool was_header() const noexcept { return header_; }
+
     // The stable event.id fallbacks (DESIGN.md section 2), exposed for tests.
     static std::string provenance_id(std::string_view uri, uint64_t line);
     static std::string content_id(std::string_view raw);
@@ -63,6 +69,8 @@ private:
     simdjson::dom::parser line_parser_;  // process_line only
     std::string line_buf_;
     std::string id_buf_;
+    formats::vpcflow_parser vpcflow_;
+    bool header_ = false;
 };
 
 }  // namespace sds::normalize
