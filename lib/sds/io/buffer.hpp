@@ -41,6 +41,7 @@ public:
     }
 
     void append(const char* p, size_t n) {
+        if (n == 0) return;  // memcpy into a never-allocated buffer is UB even for 0 bytes
         if (size_ + n > cap_) reserve(size_ + n);
         std::memcpy(data_.get() + size_, p, n);
         size_ += n;
