@@ -55,25 +55,22 @@ json_framer::json_framer(framer_handler& h, size_t max_bytes) : h_(h), max_(max_
 void json_framer::collect(const char* chunk, size_t start, size_t end) {
     size_t n = end - start;
     value_bytes_ += n;
-    if (oversize_) {
-        if (carry_.size() < prefix_keep) carry_.append(chunk + start, std::min(n, prefix_keep - carry_.size()));
-        return;
-    }
-    if (value_bytes_ > max_) {
-        oversize_ = true;
-        size_t keep = carry_.size() < prefix_keep ? std::min(n, prefix_keep - carry_.size()) : 0;
-        carry_.append(chunk + start, keep);
-        return;
-    }
-    carry_.append(chunk + start, n);
+    if (!oversize_ && value_bytes_ > max_) oversize_ = true;
+    if (oversize_) keep_prefix(chunk, start, end);
+    else carry_.append(chunk + start, n);
+}
+
+// Keeps the first prefix_keep bytes of an oversize value, whatever its chunking.
+void json_framer::keep_prefix(const char* chunk, size_t start, size_t end) {
+    if (carry_.size() < prefix_keep && end > start)
+        carry_.append(chunk + start, std::min(end - start, prefix_keep - carry_.size()));
 }
 
 status json_framer::complete(const char* chunk, size_t start, size_t end, bool element) {
     std::string_view text;
     uint64_t total = value_bytes_ + (end - start);
     if (oversize_ || total > max_) {
-        if (!oversize_ && carry_.size() < prefix_keep)
-            carry_.append(chunk + start, std::min(end - start, prefix_keep - carry_.size()));
+        keep_prefix(chunk, start, end);
         auto s = h_.on_bad(fmt::format("record of {} bytes exceeds --max-record-bytes (first bytes kept)", total),
                            value_line_, carry_.view().substr(0, prefix_keep));
         carry_.clear();
@@ -93,10 +90,22 @@ status json_framer::complete(const char* chunk, size_t start, size_t end, bool e
     return s;
 }
 
+// Reports the text from the start of the current value up to chunk[end] as bad: whole (so it
+// can be replayed from the dead letter) unless it is oversize, then its first bytes. Trailing
+// whitespace (the '\r' of a CRLF line end) is not part of it, wherever the chunks were cut.
 status json_framer::bad(std::string_view reason, const char* chunk, size_t start, size_t end) {
-    if (carry_.size() < prefix_keep && end > start)
-        carry_.append(chunk + start, std::min(end - start, prefix_keep - carry_.size()));
-    auto s = h_.on_bad(reason, value_line_, carry_.view().substr(0, oversize_ ? prefix_keep : carry_.size()));
+    std::string_view text;
+    if (oversize_ || value_bytes_ + (end - start) > max_) {
+        keep_prefix(chunk, start, end);
+        text = carry_.view().substr(0, prefix_keep);
+    } else if (carry_.empty()) {
+        text = end > start ? std::string_view(chunk + start, end - start) : std::string_view();
+    } else {
+        carry_.append(chunk + start, end - start);
+        text = carry_.view();
+    }
+    while (!text.empty() && is_ws(text.back())) text.remove_suffix(1);
+    auto s = h_.on_bad(reason, value_line_, text);
     carry_.clear();
     oversize_ = false;
     value_bytes_ = 0;
@@ -146,8 +155,7 @@ status json_framer::consume(std::string_view chunk_view) {
 
             case mode::garbage:
                 if (c == '\n') {
-                    size_t end = (i > start && p[i - 1] == '\r') ? i - 1 : i;
-                    if (auto s = bad("not a JSON object", p, start, end); !s) return s;
+                    if (auto s = bad("not a JSON object", p, start, i); !s) return s;
                     ++line_;
                     mode_ = mode::top;
                     start = SIZE_MAX;
@@ -183,9 +191,7 @@ status json_framer::consume(std::string_view chunk_view) {
                     else if (c == '"') in_str_ = false;
                     else if (c == '\n') ++line_;
                 } else if (c == ',' || c == ']') {
-                    size_t end = i;
-                    while (end > start && is_ws(p[end - 1])) --end;
-                    if (auto s = bad("not a JSON object", p, start, end); !s) return s;
+                    if (auto s = bad("not a JSON object", p, start, i); !s) return s;
                     start = SIZE_MAX;
                     if (c == ']') {
                         --depth_;
@@ -234,6 +240,8 @@ status json_framer::consume(std::string_view chunk_view) {
                             esc_ = false;
                         } else if (c == '\\') {
                             esc_ = true;
+                            // An escaped key is never taken for "Records" (Recor\"ds is not).
+                            if (sniff_ == 2) key_.push_back('\\');
                         } else if (c == '"') {
                             in_str_ = false;
                             if (sniff_ == 2) sniff_ = 3;
@@ -251,8 +259,7 @@ status json_framer::consume(std::string_view chunk_view) {
                     ++line_;
                     has_nl_ = true;
                     if (mode_ == mode::value && line_mode_) {
-                        size_t end = (i > start && p[i - 1] == '\r') ? i - 1 : i;
-                        if (auto s = bad("invalid JSON (record ends inside a string at end of line)", p, start, end); !s)
+                        if (auto s = bad("invalid JSON (record ends inside a string at end of line)", p, start, i); !s)
                             return s;
                         mode_ = mode::top;
                         start = SIZE_MAX;
@@ -311,8 +318,7 @@ status json_framer::consume(std::string_view chunk_view) {
                         ++line_;
                         has_nl_ = true;
                         if (mode_ == mode::value && line_mode_) {
-                            size_t end = (i > start && p[i - 1] == '\r') ? i - 1 : i;
-                            if (auto s = bad("invalid JSON (record not closed at end of line)", p, start, end); !s)
+                            if (auto s = bad("invalid JSON (record not closed at end of line)", p, start, i); !s)
                                 return s;
                             mode_ = mode::top;
                             start = SIZE_MAX;
@@ -342,14 +348,9 @@ status json_framer::consume(std::string_view chunk_view) {
 status json_framer::finish() {
     switch (mode_) {
         case mode::top: return status::success();
-        case mode::garbage: {
+        case mode::garbage:
             mode_ = mode::top;
-            std::string_view t = carry_.view();
-            while (!t.empty() && is_ws(t.back())) t.remove_suffix(1);
-            auto s = h_.on_bad("not a JSON object", value_line_, t.substr(0, prefix_keep));
-            carry_.clear();
-            return s;
-        }
+            return bad("not a JSON object", nullptr, 0, 0);
         case mode::value:
         case mode::element:
         case mode::scalar: {

@@ -40,6 +40,7 @@ private:
     status complete(const char* chunk, size_t start, size_t end, bool element);
     status bad(std::string_view reason, const char* chunk, size_t start, size_t end);
     void collect(const char* chunk, size_t start, size_t end);
+    void keep_prefix(const char* chunk, size_t start, size_t end);
 
     framer_handler& h_;
     size_t max_;
