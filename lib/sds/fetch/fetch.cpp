@@ -11,6 +11,7 @@
 #include "sds/cli/input.hpp"
 #include "sds/core/signals.hpp"
 #include "sds/fetch/emitter.hpp"
+#include "sds/fetch/s3_source.hpp"
 
 namespace sds::fetch {
 
@@ -25,6 +26,55 @@ void add_options(cli::tool& t, options& o) {
     app.add_option("--include", o.include, "only read paths/keys matching this glob (repeatable)")
         ->type_name("GLOB");
     app.add_option("--exclude", o.exclude, "skip paths/keys matching this glob (repeatable)")->type_name("GLOB");
+    app.add_option("--endpoint-url", o.endpoint_url,
+                   "S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, or AWS itself)")
+        ->type_name("URL");
+    app.add_option("--region", o.region, "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, us-east-1)")
+        ->type_name("REGION");
+    app.add_option("--profile", o.profile, "profile of the shared AWS config/credentials files")->type_name("NAME");
+    t.choices(app.add_option("--addressing", o.addressing,
+                             "S3 addressing: virtual-hosted on AWS and path-style elsewhere (auto), path or virtual")
+                  ->type_name("STYLE")
+                  ->capture_default_str(),
+              {"auto", "path", "virtual"});
+    app.add_option("--since", o.since,
+                   "only objects from date partitions (.../YYYY/MM/DD[/HH]/) at or after this time: a duration "
+                   "before now (2h, 7d) or an RFC 3339 time")
+        ->type_name("TIME");
+    app.add_option("--until", o.until, "only objects from date partitions before this time (as --since)")
+        ->type_name("TIME");
+    app.add_option("-j,--jobs", o.jobs, "concurrent S3 downloads (output order stays the same)")
+        ->type_name("N")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 256u));
+    app.add_flag("--unordered", o.unordered,
+                 "with --jobs: write objects as they finish instead of in key order (each object still contiguous)");
+    app.add_option("--state", o.state,
+                   "remember finished S3 objects (key and ETag) in FILE; later runs read only new or changed ones")
+        ->type_name("FILE");
+    app.add_option("--retries", o.retries, "retries of a failed S3 or SQS request (5xx, SlowDown, resets, truncated bodies)")
+        ->type_name("N")
+        ->capture_default_str();
+    app.add_option("--list-page-size", o.list_page_size, "keys per ListObjectsV2 page (1-1000)")
+        ->type_name("N")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 1000u));
+    app.add_option("--sqs-queue", o.sqs_queue,
+                   "consume S3 event notifications (raw, SNS-wrapped or EventBridge) from this SQS queue URL")
+        ->type_name("URL");
+    app.add_option("--sqs-wait", o.sqs_wait, "long-poll wait of each SQS receive, in seconds (0-20)")
+        ->type_name("SECONDS")
+        ->capture_default_str()
+        ->check(CLI::Range(0u, 20u));
+    app.add_option("--sqs-visibility", o.sqs_visibility,
+                   "visibility timeout of received messages, in seconds; extended while their objects are read")
+        ->type_name("SECONDS")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 43200u));
+    app.add_flag("--sqs-exit-when-empty", o.sqs_exit_when_empty, "stop when a receive returns no messages");
+    app.add_option("--sqs-max-messages", o.sqs_max_messages, "stop after this many messages (0: no limit)")
+        ->type_name("N")
+        ->capture_default_str();
 }
 
 namespace {
@@ -57,12 +107,28 @@ struct item {
 }  // namespace
 
 exit_code run(cli::tool& t, const options& o) {
-    std::vector<std::string> sources = o.sources.empty() ? std::vector<std::string>{"-"} : o.sources;
-    for (const auto& s : sources) {
-        if (s.rfind("s3://", 0) == 0) {
-            t.error(fmt::format("S3 sources are not available in this build: {}", s));
+    if (!o.sqs_queue.empty()) {
+        if (!o.sources.empty()) {
+            t.error("--sqs-queue takes no SOURCE arguments");
             return exit_code::usage;
         }
+        emitter em(t, o.annotate);
+        return run_sqs(t, o, em);
+    }
+    std::vector<std::string> sources = o.sources.empty() ? std::vector<std::string>{"-"} : o.sources;
+    std::vector<std::string> s3_sources;
+    std::erase_if(sources, [&](const std::string& s) {
+        if (s.rfind("s3://", 0) != 0) return false;
+        s3_sources.push_back(s);
+        return true;
+    });
+    exit_code s3_result = exit_code::ok;
+    if (!s3_sources.empty()) {
+        emitter em(t, o.annotate);
+        s3_result = run_s3(t, o, em, s3_sources);
+        if (sources.empty() || s3_result == exit_code::usage || s3_result == exit_code::runtime ||
+            s3_result == exit_code::interrupted)
+            return s3_result;
     }
     // Expand folders into their files, recursively and sorted.
     std::vector<item> items;
@@ -133,7 +199,7 @@ exit_code run(cli::tool& t, const options& o) {
         t.info(fmt::format("{}: {} records", name, em.records()));
     }
     (void)result;
-    return exit_code::ok;
+    return s3_result;
 }
 
 }  // namespace sds::fetch
