@@ -1,0 +1,53 @@
+#pragma once
+// The TCP connect scanner: non-blocking connect()s multiplexed on one epoll instance, at most
+// `concurrency` in flight, started no faster than `rate` per second (token bucket), each given
+// `timeout` to answer and retried `retries` times when nothing came back. An accepted
+// connection is open, a reset is closed, silence (or an ICMP unreachable) is filtered. On an
+// open port the scanner waits up to `banner_timeout` for the service's first bytes (and nudges
+// plain HTTP ports with a HEAD request), then resets the connection.
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "sds/core/expected.hpp"
+#include "sds/core/ip.hpp"
+
+namespace sds::scan {
+
+struct connect_options {
+    unsigned concurrency = 512;
+    double rate = 2000;          // connection attempts per second; 0 = unlimited
+    int timeout_ms = 1000;       // per attempt
+    int retries = 1;             // extra attempts after a timeout
+    int banner_timeout_ms = 1000;  // 0 = no banner grab
+    size_t banner_bytes = 256;
+};
+
+enum class port_state : uint8_t { open, closed, filtered };
+const char* to_string(port_state s) noexcept;
+
+struct probe {
+    ip::address addr;
+    uint16_t port = 0;
+    uint32_t tag = 0;  // caller's index (the host the probe belongs to)
+};
+
+struct probe_result {
+    probe p;
+    port_state state = port_state::filtered;
+    int error = 0;          // errno behind closed/filtered (ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH…)
+    double rtt_ms = 0;      // connect time of the successful or refused attempt
+    int attempts = 0;
+    std::string banner;     // first bytes the service sent (open ports)
+};
+
+// Pulls probes from `next` (false = no more) and reports every one exactly once to `done`.
+// Stops early when interrupted (unreported probes are dropped). Errors: epoll/socket failures
+// that stop the scan (runtime).
+status connect_scan(const connect_options& o, const std::function<bool(probe&)>& next,
+                    const std::function<void(probe_result&&)>& done);
+
+// Whether the scanner sends an HTTP request to provoke a banner on this port.
+bool is_http_port(uint16_t port) noexcept;
+
+}  // namespace sds::scan
