@@ -93,8 +93,9 @@ def canon(v):
     """A comparable form: arrays as sorted multisets (Elasticsearch fields are multi-valued), a
     one-element array equals its element, numbers by value, date strings by instant."""
     if isinstance(v, list):
-        items = sorted(json.dumps(canon(x), sort_keys=True) for x in v)
-        return items[0] if len(items) == 1 else items
+        if len(v) == 1:
+            return canon(v[0])
+        return sorted(json.dumps(canon(x), sort_keys=True) for x in v)
     if isinstance(v, bool) or v is None:
         return json.dumps(v)
     if isinstance(v, (int, float)):

@@ -9,7 +9,7 @@ namespace {
 constexpr std::array<format_info, 11> table{{
     {format_id::cloudtrail, "cloudtrail", "aws.cloudtrail", "aws", true, true,
      "AWS CloudTrail records (raw, or message-wrapped JSON)"},
-    {format_id::waf, "waf", "aws.waf", "aws", true, false, "AWS WAF (v2) full logs"},
+    {format_id::waf, "waf", "aws.waf", "aws", true, true, "AWS WAF (v2) full logs"},
     {format_id::guardduty, "guardduty", "aws.guardduty", "aws", true, false,
      "Amazon GuardDuty findings (API and EventBridge shapes)"},
     {format_id::securityhub, "securityhub", "aws.securityhub_findings", "aws", true, false,
