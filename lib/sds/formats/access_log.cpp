@@ -72,11 +72,9 @@ parse_status parse_ssl_request(std::string_view line, json::doc_builder& doc, ac
     auto client = c.word(), proto = c.word(), cipher = c.word();
     auto req = c.next();
     auto bytes = c.word();
-    if (!bytes || !req->quoted) return reject("access log: malformed SSL request log line");
+    if (!req || !bytes || !req->quoted) return reject("access log: malformed SSL request log line");
     common_fields(doc);
     text::set_time(doc, "@timestamp", *t);
-    std::string_view prefix = flavour == access_log_flavour::apache ? "apache.access.ssl." : "nginx.access.ssl.";
-    (void)prefix;
     doc.set_string(flavour == access_log_flavour::apache ? "apache.access.ssl.protocol" : "nginx.access.ssl.protocol", *proto);
     doc.set_string(flavour == access_log_flavour::apache ? "apache.access.ssl.cipher" : "nginx.access.ssl.cipher", *cipher);
     doc.set_string("tls.cipher", *cipher);

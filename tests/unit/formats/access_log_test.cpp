@@ -112,3 +112,8 @@ TEST_CASE("access log: agreement with Elastic's nginx and apache access pipeline
         CHECK(f.ratio() >= 0.95);
     }
 }
+
+TEST_CASE("access log: SSL request log line with an unterminated request is rejected (fuzzer find)") {
+    CHECK(reject_reason(R"([10/Aug/2018:09:45:56 +0200] 172.30.0.119 TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 "GET /x HTTP/1.1 1375)") ==
+          "access log: malformed SSL request log line");
+}
