@@ -1,0 +1,294 @@
+#include "sds/enrich/enrich.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "sds/cli/input.hpp"
+#include "sds/core/time.hpp"
+#include "sds/enrich/remote.hpp"
+#include "sds/json/path.hpp"
+#include "sds/net/http.hpp"
+
+namespace sds::enrich {
+
+namespace {
+
+const std::vector<std::string> default_ip_fields = {"source.ip", "destination.ip", "client.ip", "server.ip", "host.ip"};
+const char* const domain_fields[] = {"dns.question.name", "url.domain", "destination.domain", "tls.client.server_name"};
+const char* const url_fields[] = {"url.full", "url.original"};
+const char* const hash_fields[] = {"file.hash.md5", "file.hash.sha1", "file.hash.sha256"};
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
+    size_t b = s.find_first_not_of(" \t");
+    return b == std::string::npos ? std::string() : s.substr(b);
+}
+
+}  // namespace
+
+void add_options(cli::tool& t, options& o) {
+    auto& app = t.app();
+    t.add_inputs(o.inputs);
+    app.add_option("--geoip", o.geoip, "GeoIP City or Country database (MaxMind .mmdb, or the flat DB-IP/ip-location-db layout)")
+        ->type_name("DB.mmdb");
+    app.add_option("--asn", o.asn, "ASN database (.mmdb) for <field>.as.number and .as.organization.name")
+        ->type_name("DB.mmdb");
+    app.add_option("--ip-fields", o.ip_fields,
+                   "IP fields to enrich (comma-separated or repeated; default source.ip,destination.ip,client.ip,server.ip,host.ip)")
+        ->delimiter(',')
+        ->type_name("FIELD");
+    app.add_option("--intel", o.intel,
+                   "threat intelligence: MISP feed folder or manifest, MISP event JSON, STIX 2.1 bundle, CSV or plain "
+                   "list, file or http(s) URL (repeatable)")
+        ->type_name("PATH|URL");
+    app.add_option("--intel-column", o.intel_column, "CSV column holding the indicator (header name or 1-based number)")
+        ->type_name("COL");
+    app.add_option("--intel-max-age", o.intel_max_age,
+                   "drop indicators last seen longer ago than this (e.g. 30d, 12h)")
+        ->type_name("DURATION");
+    app.add_flag("--include-non-ids", o.include_non_ids, "also load MISP attributes whose to_ids flag is off");
+    app.add_option("--warninglists", o.warninglists,
+                   "MISP warninglists folder (or one list.json): values they list are never matched (repeatable)")
+        ->type_name("DIR");
+    app.add_option("--misp-url", o.misp_url, "MISP server: pull attributes/restSearch at start-up")->type_name("URL");
+    app.add_option("--misp-key-file", o.misp_key_file, "file holding the MISP automation key")->type_name("FILE");
+    app.add_option("--misp-cacert", o.misp_cacert, "CA bundle (PEM) to verify the MISP server and feed URLs with")
+        ->type_name("FILE");
+    app.add_option("--intel-ttl", o.intel_ttl, "reuse MISP/URL intelligence cached on disk for this long")
+        ->type_name("DURATION")
+        ->capture_default_str();
+    app.add_option("--intel-cache", o.intel_cache, "cache folder for MISP/URL intelligence (default ~/.cache/sds)")
+        ->type_name("DIR");
+}
+
+expected<std::unique_ptr<context>> prepare(cli::tool& t, const options& o) {
+    auto ctx = std::make_unique<context>();
+    std::unique_ptr<mmdb_file> geo, asn;
+    if (!o.geoip.empty()) {
+        auto f = mmdb_file::open(o.geoip, mmdb_file::kind::geo);
+        if (!f) return f.err();
+        t.info(fmt::format("geoip: {} ({})", o.geoip, (*f)->database_type()));
+        geo = std::move(*f);
+    }
+    if (!o.asn.empty()) {
+        auto f = mmdb_file::open(o.asn, mmdb_file::kind::asn);
+        if (!f) return f.err();
+        t.info(fmt::format("asn: {} ({})", o.asn, (*f)->database_type()));
+        asn = std::move(*f);
+    }
+    if (geo || asn) ctx->geo = std::make_unique<geo_enricher>(std::move(geo), std::move(asn), o.cache_size);
+
+    for (const auto& w : o.warninglists) {
+        if (auto s = ctx->wl.load(w); !s) return s.err();
+    }
+    for (const auto& s : ctx->wl.skipped) t.info(fmt::format("warninglist skipped: {}", s));
+
+    load_options lo;
+    lo.now_ms = time::now();
+    lo.include_non_ids = o.include_non_ids;
+    lo.csv_column = o.intel_column;
+    lo.misp_url = o.misp_url;
+    if (!o.intel_max_age.empty()) {
+        auto d = time::parse_duration(o.intel_max_age);
+        if (!d) return make_error(exit_code::usage, fmt::format("invalid --intel-max-age: {}", o.intel_max_age));
+        lo.max_age_ms = *d;
+    }
+    remote_options ro;
+    ro.cache_dir = o.intel_cache.empty() ? default_cache_dir() : o.intel_cache;
+    ro.ca_file = o.misp_cacert;
+    ro.now_ms = lo.now_ms;
+    if (auto d = time::parse_duration(o.intel_ttl)) {
+        ro.ttl_ms = *d;
+    } else if (o.intel_ttl == "0") {
+        ro.ttl_ms = 0;
+    } else {
+        return make_error(exit_code::usage, fmt::format("invalid --intel-ttl: {}", o.intel_ttl));
+    }
+
+    loader ld(ctx->intel, ctx->wl.lists() ? &ctx->wl : nullptr, lo);
+    for (const auto& src : o.intel) {
+        if (src.rfind("http://", 0) == 0 || src.rfind("https://", 0) == 0) {
+            auto f = fetch_url(src, ro);
+            if (!f) return f.err();
+            if (!f->warning.empty()) t.warn(f->warning);
+            std::string name = net::redact_url(src);
+            if (auto s = ld.load_text(f->body, name); !s) return s.err();
+            continue;
+        }
+        if (auto s = ld.load_path(src); !s) return s.err();
+    }
+    if (!o.misp_url.empty()) {
+        if (o.misp_key_file.empty()) return make_error(exit_code::usage, "--misp-url needs --misp-key-file");
+        std::ifstream kf(o.misp_key_file);
+        if (!kf)
+            return make_error(exit_code::usage, fmt::format("cannot read MISP key: {} ({})", o.misp_key_file, std::strerror(errno)));
+        std::ostringstream ks;
+        ks << kf.rdbuf();
+        misp_query q;
+        q.url = o.misp_url;
+        q.key = trim(ks.str());
+        if (q.key.empty()) return make_error(exit_code::usage, fmt::format("empty MISP key: {}", o.misp_key_file));
+        q.include_non_ids = o.include_non_ids;
+        q.last = o.intel_max_age;
+        auto f = fetch_misp(q, ro);
+        if (!f) return f.err();
+        if (!f->warning.empty()) t.warn(f->warning);
+        t.info(fmt::format("misp: {} bytes{}", f->body.size(), f->from_cache ? " (cached)" : ""));
+        if (auto s = ld.load_text(f->body, "misp restSearch"); !s) return s.err();
+    }
+    ctx->intel_stats = ld.stats();
+    ctx->intel_stats.duplicates += ctx->intel.finalize();
+    for (const auto& w : ld.warnings) t.warn(w);
+    if (!o.intel.empty() || !o.misp_url.empty()) {
+        const auto& s = ctx->intel_stats;
+        t.info(fmt::format("intel: {} indicators ({} entries, {} duplicates, {} bad, {} expired, {} warninglisted, "
+                           "{} non-ids, {} other types)",
+                           ctx->intel.size(), s.entries, s.duplicates, s.bad, s.expired, s.warninglisted, s.non_ids,
+                           s.other_types));
+        if (s.bad) t.warn(fmt::format("intel: {} entries could not be understood and were skipped", s.bad));
+    }
+    return ctx;
+}
+
+record_enricher::record_enricher(context& c, const options& o) : c_(c) {
+    ip_fields_ = o.ip_fields.empty() ? default_ip_fields : o.ip_fields;
+    for (const auto& f : ip_fields_) {
+        auto dot = f.rfind('.');
+        geo_prefix_.push_back(dot == std::string::npos ? f + "_geo" : f.substr(0, dot));
+    }
+}
+
+void record_enricher::add_match(uint32_t idx, std::string_view atomic, std::string_view field) {
+    if (std::find(seen_.begin(), seen_.end(), idx) != seen_.end()) return;
+    seen_.push_back(idx);
+    scratch_.clear();
+    c_.intel.render(idx, atomic, field, scratch_);
+    patch_.append_raw("threat.enrichments", scratch_);
+}
+
+void record_enricher::match_ip_value(std::string_view v, std::string_view field) {
+    auto a = ip::parse(v);
+    if (!a) return;
+    uint32_t idx = c_.intel.match_ip(*a);
+    if (idx != store::none) add_match(idx, v, field);
+}
+
+size_t record_enricher::enrich(std::string_view text, simdjson::dom::element doc, std::string& out) {
+    patch_.clear();
+    seen_.clear();
+    if (c_.geo) {
+        for (size_t i = 0; i < ip_fields_.size(); ++i) {
+            auto e = json::find(doc, ip_fields_[i]);
+            if (!e) continue;
+            std::string_view v;
+            std::optional<ip::address> addr;
+            if (!e->get(v)) {
+                addr = ip::parse(v);
+                if (addr && ip::is_private_or_reserved(*addr)) addr.reset();
+            } else if (e->is_array()) {
+                for (auto x : e->get_array()) {
+                    if (x.get(v)) continue;
+                    auto a = ip::parse(v);
+                    if (a && !ip::is_private_or_reserved(*a)) {
+                        addr = a;
+                        break;
+                    }
+                }
+            }
+            if (!addr) continue;
+            auto r = c_.geo->lookup(*addr);
+            if (!r.geo.empty()) {
+                geo_path_ = geo_prefix_[i];
+                geo_path_.append(".geo");
+                patch_.set_raw(geo_path_, r.geo);
+            }
+            if (!r.as.empty()) {
+                geo_path_ = geo_prefix_[i];
+                geo_path_.append(".as");
+                patch_.set_raw(geo_path_, r.as);
+            }
+        }
+    }
+    if (c_.intel.size()) {
+        auto scan_ips = [&](std::string_view field) {
+            auto e = json::find(doc, field);
+            if (!e) return;
+            std::string_view v;
+            if (!e->get(v)) {
+                match_ip_value(v, field);
+            } else if (e->is_array()) {
+                for (auto x : e->get_array())
+                    if (!x.get(v)) match_ip_value(v, field);
+            }
+        };
+        for (const auto& f : ip_fields_) scan_ips(f);
+        scan_ips("related.ip");
+        for (const char* f : domain_fields) {
+            auto v = json::find_string(doc, f);
+            if (!v || !normalize_domain(*v, norm_)) continue;
+            uint32_t idx = c_.intel.match_domain(norm_);
+            if (idx != store::none) add_match(idx, *v, f);
+        }
+        for (const char* f : url_fields) {
+            auto v = json::find_string(doc, f);
+            if (!v || !normalize_url(*v, norm_)) continue;
+            uint32_t idx = c_.intel.match_url(norm_);
+            if (idx != store::none) add_match(idx, *v, f);
+        }
+        for (const char* f : hash_fields) {
+            auto v = json::find_string(doc, f);
+            ind_type ty;
+            if (!v || !normalize_hash(*v, norm_, ty)) continue;
+            uint32_t idx = c_.intel.match_hash(norm_);
+            if (idx != store::none) add_match(idx, *v, f);
+        }
+    }
+    size_t n = seen_.size();
+    matches_ += n;
+    if (n) ++records_matched_;
+    if (patch_.empty())
+        out.append(text);
+    else
+        patch_.apply(text, out);
+    return n;
+}
+
+exit_code run(cli::tool& t, const options& o) {
+    auto prepared = prepare(t, o);
+    if (!prepared) {
+        t.error(prepared.err().message);
+        return prepared.err().code;
+    }
+    auto& ctx = **prepared;
+    if (!ctx.geo && ctx.intel.size() == 0 && o.intel.empty() && o.misp_url.empty())
+        t.warn("nothing to do: no --geoip, --asn, --intel or --misp-url given; records pass unchanged");
+    record_enricher re(ctx, o);
+    auto result = cli::read_records(t, o.inputs, [&](const io::record& r) -> status {
+        auto& buf = t.out().buffer();
+        re.enrich(r.text, r.doc, buf);
+        buf.push_back('\n');
+        t.out().commit();
+        ++t.count().out;
+        return {};
+    });
+    const auto& s = ctx.intel_stats;
+    t.add_stat("indicators", std::to_string(ctx.intel.size()));
+    t.add_stat("intel_bad_entries", std::to_string(s.bad));
+    t.add_stat("intel_expired", std::to_string(s.expired));
+    t.add_stat("intel_warninglisted", std::to_string(s.warninglisted));
+    t.add_stat("intel_duplicates", std::to_string(s.duplicates));
+    t.add_stat("intel_non_ids", std::to_string(s.non_ids));
+    t.add_stat("intel_missing_events", std::to_string(s.missing_events));
+    t.add_stat("matches", std::to_string(re.matches()));
+    t.add_stat("records_matched", std::to_string(re.records_matched()));
+    if (ctx.geo) {
+        t.add_stat("geo_lookups", std::to_string(ctx.geo->lookups()));
+        t.add_stat("geo_cache_hits", std::to_string(ctx.geo->cache_hits()));
+    }
+    return result;
+}
+
+}  // namespace sds::enrich

@@ -1,0 +1,67 @@
+#pragma once
+// sds-enrich: GeoIP/ASN for the IP fields of ECS records and threat-intelligence matches into
+// threat.enrichments[], patched into each record without re-serialising the rest.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sds/cli/tool.hpp"
+#include "sds/enrich/feeds.hpp"
+#include "sds/enrich/geo.hpp"
+#include "sds/enrich/store.hpp"
+#include "sds/json/patch.hpp"
+
+namespace sds::enrich {
+
+struct options {
+    std::vector<std::string> inputs;
+    std::string geoip, asn;
+    std::vector<std::string> ip_fields;
+    std::vector<std::string> intel;
+    std::string intel_column;
+    std::string intel_max_age;  // duration, "" = none
+    bool include_non_ids = false;
+    std::vector<std::string> warninglists;
+    std::string misp_url, misp_key_file, misp_cacert;
+    std::string intel_ttl = "1h";
+    std::string intel_cache;
+    size_t cache_size = 16384;
+};
+
+void add_options(cli::tool& t, options& o);
+
+// Everything loaded before the first record: databases, indicators, warninglists.
+struct context {
+    std::unique_ptr<geo_enricher> geo;
+    store intel;
+    warninglists wl;
+    load_stats intel_stats;
+};
+
+// Loads databases and intelligence (errors: usage for bad files, runtime for network).
+expected<std::unique_ptr<context>> prepare(cli::tool& t, const options& o);
+
+exit_code run(cli::tool& t, const options& o);
+
+// The per-record work, usable without a tool (tests, bench).
+class record_enricher {
+public:
+    record_enricher(context& c, const options& o);
+    // Appends the enriched record (without newline) to out; returns the number of intel matches.
+    size_t enrich(std::string_view text, simdjson::dom::element doc, std::string& out);
+    uint64_t matches() const noexcept { return matches_; }
+    uint64_t records_matched() const noexcept { return records_matched_; }
+
+private:
+    void match_ip_value(std::string_view v, std::string_view field);
+    void add_match(uint32_t idx, std::string_view atomic, std::string_view field);
+    context& c_;
+    std::vector<std::string> ip_fields_, geo_prefix_;
+    json::patch patch_;
+    std::string scratch_, norm_, geo_path_;
+    std::vector<uint32_t> seen_;
+    uint64_t matches_ = 0, records_matched_ = 0;
+};
+
+}  // namespace sds::enrich

@@ -1,0 +1,103 @@
+#pragma once
+// The indicator store: every loaded indicator once, with all the feeds that published it,
+// indexed for the lookups a record needs — IP addresses by longest prefix (IPv4 and IPv6, a
+// single address being a /32 or /128), domains exactly and by parent domain, normalised URLs
+// and hashes exactly. Built once at start-up (add… then finalize()), read-only afterwards.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sds/enrich/indicator.hpp"
+
+namespace sds::enrich {
+
+// What a feed says about its indicators (one per MISP event, STIX indicator or list file).
+struct context_info {
+    std::string provider;     // feed / organisation
+    std::string description;  // event info, STIX name/description
+    std::string tlp;          // WHITE, CLEAR, GREEN, AMBER, AMBER+STRICT, RED
+    std::string reference;    // link to the event / object
+    std::string confidence;   // ECS: None, Low, Medium, High, Not Specified
+};
+
+struct indicator_times {
+    int64_t first_seen_ms = 0;  // 0 = unknown
+    int64_t last_seen_ms = 0;
+    std::string_view comment;   // per-indicator description (overrides the context's)
+};
+
+class store {
+public:
+    static constexpr uint32_t none = UINT32_MAX;
+
+    uint32_t add_context(context_info c);
+    // Adds an indicator. Returns false when it was already present (its providers are merged).
+    bool add(const classified& c, uint32_t context, const indicator_times& t);
+    // Sorts the address tables and merges duplicate addresses/networks; returns how many
+    // duplicates were merged. Must be called before lookups.
+    size_t finalize();
+
+    size_t size() const noexcept { return inds_.size() - merged_; }
+    // Approximate heap bytes held by the store.
+    size_t memory_bytes() const;
+
+    // Lookups (values already normalised). They return the indicator index or `none`.
+    uint32_t match_ip(const ip::address& a) const;
+    // `d` and then its parent domains; the most specific match wins.
+    uint32_t match_domain(std::string_view d) const;
+    uint32_t match_url(std::string_view u) const { return urls_.find(*this, u); }
+    uint32_t match_hash(std::string_view h) const { return hashes_.find(*this, h); }
+
+    // Appends one ECS threat.enrichments[] element for indicator `idx` matched by `atomic`
+    // in `field`.
+    void render(uint32_t idx, std::string_view atomic, std::string_view field, std::string& out) const;
+
+    // The indicator's value in text form (for tests and messages).
+    std::string value_text(uint32_t idx) const;
+
+private:
+    struct ind {
+        uint32_t val_off = 0;
+        uint16_t val_len = 0;
+        uint16_t com_len = 0;  // the comment follows the value in the arena
+        uint32_t ctx = 0;
+        uint32_t first_seen = 0;  // seconds since the epoch, 0 = unknown
+        uint32_t last_seen = 0;
+        ind_type type = ind_type::domain;
+        uint8_t prefix = 0;
+        bool v4 = false;
+    };
+    struct context {
+        context_info info;
+        std::string json;  // pre-rendered shared members
+    };
+    // Open-addressing table of indicator indices keyed by their arena text.
+    class string_table {
+    public:
+        uint32_t find(const store& s, std::string_view key) const;
+        // Returns the existing index for key, or inserts idx and returns none.
+        uint32_t insert(const store& s, std::string_view key, uint32_t idx);
+        size_t memory_bytes() const { return slots_.capacity() * sizeof(uint32_t); }
+
+    private:
+        void grow(const store& s);
+        std::vector<uint32_t> slots_;  // idx + 1; 0 = empty
+        size_t used_ = 0;
+    };
+    std::string_view text(const ind& i) const { return {arena_.data() + i.val_off, i.val_len}; }
+
+    std::vector<ind> inds_;
+    std::string arena_;
+    std::vector<context> ctxs_;
+    std::unordered_map<uint32_t, std::vector<uint32_t>> extra_ctx_;  // indicators in several feeds
+    std::array<std::vector<std::pair<uint32_t, uint32_t>>, 33> v4_;
+    std::array<std::vector<std::pair<std::array<uint8_t, 16>, uint32_t>>, 129> v6_;
+    std::vector<int> v4_lens_, v6_lens_;  // non-empty prefix lengths, longest first
+    string_table domains_, urls_, hashes_;
+    size_t merged_ = 0;
+};
+
+}  // namespace sds::enrich
