@@ -1,0 +1,106 @@
+#include <doctest/doctest.h>
+
+#include "sds/enrich/indicator.hpp"
+#include "sds/enrich/store.hpp"
+
+using namespace sds::enrich;
+
+namespace {
+uint32_t add(store& s, std::string_view v, uint32_t ctx) {
+    auto c = classify(v);
+    REQUIRE(c);
+    s.add(*c, ctx, {});
+    return 0;
+}
+sds::ip::address ip(std::string_view s) { return *sds::ip::parse(s); }
+}  // namespace
+
+TEST_CASE("indicator: values are recognised by kind") {
+    CHECK(classify("1.2.3.4")->type == ind_type::ip);
+    CHECK(classify("1.2.3.0/24")->net.prefix == 24);
+    CHECK(classify("2001:db8::/32")->type == ind_type::ip);
+    CHECK(classify("Evil.COM.")->value == "evil.com");
+    CHECK(classify("example[.]com")->value == "example.com");
+    CHECK(classify("hxxp://Evil.com:80/a?b#frag")->value == "http://evil.com/a?b");
+    CHECK(classify("https://evil.com:8443")->value == "https://evil.com:8443/");
+    CHECK(classify("D41D8CD98F00B204E9800998ECF8427E")->type == ind_type::md5);
+    CHECK(classify("da39a3ee5e6b4b0d3255bfef95601890afd80709")->type == ind_type::sha1);
+    CHECK(classify(std::string(64, 'a'))->type == ind_type::sha256);
+    CHECK_FALSE(classify("domain autuo.xicp.net"));
+    CHECK_FALSE(classify("1.2.3"));
+    CHECK_FALSE(classify(""));
+    CHECK_FALSE(classify("not a value"));
+}
+
+TEST_CASE("store: IPv4 and IPv6 match by longest prefix") {
+    store s;
+    uint32_t a = s.add_context({"wide"});
+    uint32_t b = s.add_context({"narrow"});
+    add(s, "10.0.0.0/8", a);
+    add(s, "10.1.0.0/16", b);
+    add(s, "10.1.2.3", b);
+    add(s, "2001:db8::/32", a);
+    add(s, "2001:db8:1::/48", b);
+    s.finalize();
+    CHECK(s.value_text(s.match_ip(ip("10.1.2.3"))) == "10.1.2.3");
+    CHECK(s.value_text(s.match_ip(ip("10.1.9.9"))) == "10.1.0.0/16");
+    CHECK(s.value_text(s.match_ip(ip("10.200.0.1"))) == "10.0.0.0/8");
+    CHECK(s.match_ip(ip("11.0.0.1")) == store::none);
+    CHECK(s.value_text(s.match_ip(ip("2001:db8:1::5"))) == "2001:db8:1::/48");
+    CHECK(s.value_text(s.match_ip(ip("2001:db8:2::5"))) == "2001:db8::/32");
+    CHECK(s.match_ip(ip("2001:db9::1")) == store::none);
+}
+
+TEST_CASE("store: a domain matches its subdomains, most specific first") {
+    store s;
+    uint32_t c = s.add_context({"f"});
+    add(s, "evil.com", c);
+    add(s, "b.evil.com", c);
+    s.finalize();
+    CHECK(s.value_text(s.match_domain("a.b.evil.com")) == "b.evil.com");
+    CHECK(s.value_text(s.match_domain("x.evil.com")) == "evil.com");
+    CHECK(s.value_text(s.match_domain("evil.com")) == "evil.com");
+    CHECK(s.match_domain("notevil.com") == store::none);
+    CHECK(s.match_domain("com") == store::none);
+}
+
+TEST_CASE("store: the same indicator from two feeds is stored once with both providers") {
+    store s;
+    uint32_t a = s.add_context({"feed-a"});
+    uint32_t b = s.add_context({"feed-b"});
+    add(s, "evil.com", a);
+    add(s, "EVIL.com", b);
+    add(s, "5.6.7.8", a);
+    add(s, "5.6.7.8", b);
+    CHECK(s.finalize() == 1);
+    CHECK(s.size() == 2);
+    std::string out;
+    s.render(s.match_domain("evil.com"), "evil.com", "dns.question.name", out);
+    CHECK(out.find("\"provider\":[\"feed-a\",\"feed-b\"]") != std::string::npos);
+    out.clear();
+    s.render(s.match_ip(ip("5.6.7.8")), "5.6.7.8", "source.ip", out);
+    CHECK(out.find("\"provider\":[\"feed-a\",\"feed-b\"]") != std::string::npos);
+    CHECK(out.find("\"matched\":{\"atomic\":\"5.6.7.8\",\"field\":\"source.ip\",\"type\":\"indicator_match_rule\"}") !=
+          std::string::npos);
+}
+
+TEST_CASE("store: hashes match case-insensitively, URLs after normalisation") {
+    store s;
+    uint32_t c = s.add_context({"f", "desc", "AMBER", "ref", "High"});
+    add(s, "D41D8CD98F00B204E9800998ECF8427E", c);
+    add(s, "http://Evil.com:80/path", c);
+    s.finalize();
+    std::string n;
+    ind_type t;
+    REQUIRE(normalize_hash("d41d8cd98f00b204e9800998ecf8427e", n, t));
+    CHECK(s.match_hash(n) != store::none);
+    REQUIRE(normalize_url("HTTP://evil.COM/path#x", n));
+    CHECK(s.match_url(n) != store::none);
+    REQUIRE(normalize_url("http://evil.com/other", n));
+    CHECK(s.match_url(n) == store::none);
+    std::string out;
+    s.render(s.match_hash("d41d8cd98f00b204e9800998ecf8427e"), "D41D", "file.hash.md5", out);
+    CHECK(out.find("\"file\":{\"hash\":{\"md5\":\"d41d8cd98f00b204e9800998ecf8427e\"}}") != std::string::npos);
+    CHECK(out.find("\"marking\":{\"tlp\":\"AMBER\"}") != std::string::npos);
+    CHECK(out.find("\"confidence\":\"High\"") != std::string::npos);
+}
