@@ -8,6 +8,7 @@
 #include "sds/core/hash.hpp"
 #include "sds/formats/alb.hpp"
 #include "sds/formats/cloudtrail.hpp"
+#include "sds/formats/suricata.hpp"
 #include "sds/formats/vpcflow.hpp"
 #include "sds/formats/waf.hpp"
 #include "sds/io/buffer.hpp"
@@ -96,6 +97,7 @@ status normalizer::dispatch(format_id f, std::string_view raw, formats::object r
     switch (f) {
         case format_id::cloudtrail: return formats::parse_cloudtrail(rec, doc_, scratch_);
         case format_id::waf: return formats::parse_waf(rec, doc_, scratch_);
+        case format_id::suricata: return formats::parse_suricata(rec, doc_, scratch_);
         default: break;
     }
     return formats::reject(fmt::format("not a {} record", info(f).name));

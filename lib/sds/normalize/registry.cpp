@@ -16,7 +16,7 @@ constexpr std::array<format_info, 11> table{{
      "AWS Security Hub ASFF findings (also EventBridge 'Security Hub Findings - Imported')"},
     {format_id::health, "health", "aws.health", "aws", true, false,
      "AWS Health events, including abuse notifications (API and EventBridge shapes)"},
-    {format_id::suricata, "suricata", "suricata.eve", "suricata", true, false, "Suricata EVE JSON"},
+    {format_id::suricata, "suricata", "suricata.eve", "suricata", true, true, "Suricata EVE JSON"},
     {format_id::alb, "alb", "aws.elb_logs", "aws", false, true, "Elastic Load Balancing access logs (ALB, ELB, NLB)"},
     {format_id::vpcflow, "vpcflow", "aws.vpcflow", "aws", false, true,
      "VPC Flow Logs v2-v5, custom field orders, transit gateway flow logs"},
