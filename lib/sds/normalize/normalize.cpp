@@ -6,8 +6,10 @@
 
 #include "sds/cli/input.hpp"
 #include "sds/core/hash.hpp"
+#include "sds/formats/access_log.hpp"
 #include "sds/formats/alb.hpp"
 #include "sds/formats/cloudtrail.hpp"
+#include "sds/formats/squid.hpp"
 #include "sds/formats/suricata.hpp"
 #include "sds/formats/vpcflow.hpp"
 #include "sds/formats/waf.hpp"
@@ -110,11 +112,19 @@ status normalizer::dispatch_text(std::string_view message, const format_info*& u
             f = format_id::alb;
         else if (formats::vpcflow_parser::is_header(message) || formats::looks_like_vpcflow(message))
             f = format_id::vpcflow;
+        else if (formats::looks_like_squid(message))
+            f = format_id::squid;
+        else if (formats::looks_like_access_log(message))
+            f = formats::guess_access_log_flavour(message) == formats::access_log_flavour::nginx ? format_id::nginx
+                                                                                                 : format_id::apache;
     }
     if (!f) return formats::reject("no recognised format");
     used = &info(*f);
     switch (*f) {
         case format_id::alb: return formats::parse_elb(message, doc_);
+        case format_id::squid: return formats::parse_squid(message, doc_);
+        case format_id::nginx: return formats::parse_nginx(message, doc_);
+        case format_id::apache: return formats::parse_apache(message, doc_);
         case format_id::vpcflow: {
             bool header = false;
             auto st = vpcflow_.parse(message, doc_, header);

@@ -20,9 +20,9 @@ constexpr std::array<format_info, 11> table{{
     {format_id::alb, "alb", "aws.elb_logs", "aws", false, true, "Elastic Load Balancing access logs (ALB, ELB, NLB)"},
     {format_id::vpcflow, "vpcflow", "aws.vpcflow", "aws", false, true,
      "VPC Flow Logs v2-v5, custom field orders, transit gateway flow logs"},
-    {format_id::squid, "squid", "squid.log", "squid", false, false, "Squid native access.log"},
-    {format_id::nginx, "nginx", "nginx.access", "nginx", false, false, "NGINX access logs (common, combined)"},
-    {format_id::apache, "apache", "apache.access", "apache", false, false, "Apache access logs (common, combined)"},
+    {format_id::squid, "squid", "squid.log", "squid", false, true, "Squid native access.log"},
+    {format_id::nginx, "nginx", "nginx.access", "nginx", false, true, "NGINX access logs (common, combined)"},
+    {format_id::apache, "apache", "apache.access", "apache", false, true, "Apache access logs (common, combined)"},
 }};
 
 bool has(formats::object o, std::string_view key) {
