@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sds/core/signals.hpp"
+#include "sds/scan/ports.hpp"
 
 namespace sds::scan {
 
@@ -263,7 +264,7 @@ private:
             failed(idx, ECONNREFUSED);
             return;
         }
-        if (o_.banner_timeout_ms <= 0) {
+        if (o_.banner_timeout_ms <= 0 || (!o_.banner_on_tls_ports && is_tls_port(s.p.port))) {
             finish(idx, port_state::open, 0);
             return;
         }

@@ -21,6 +21,7 @@ struct connect_options {
     int retries = 1;             // extra attempts after a timeout
     int banner_timeout_ms = 1000;  // 0 = no banner grab
     size_t banner_bytes = 256;
+    bool banner_on_tls_ports = false;  // TLS ports stay silent until the client speaks
 };
 
 enum class port_state : uint8_t { open, closed, filtered };

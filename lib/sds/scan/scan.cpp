@@ -4,6 +4,10 @@
 
 #include <charconv>
 #include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <cstring>
 #include <unordered_map>
 #include <unordered_set>
@@ -13,6 +17,7 @@
 #include "sds/scan/ports.hpp"
 #include "sds/scan/record.hpp"
 #include "sds/scan/targets.hpp"
+#include "sds/scan/tls.hpp"
 
 namespace sds::scan {
 
@@ -67,6 +72,22 @@ void add_options(cli::tool& t, options& o) {
         ->capture_default_str()
         ->check(CLI::Range(0, 10));
     app.add_option("--banner-timeout", o.banner_timeout, "time to wait for a service's first bytes (0: no banner grab)")
+        ->type_name("DURATION")
+        ->capture_default_str();
+    app.add_flag("--tls", o.tls, "inspect TLS on every open port (default: only on ports that usually speak TLS)");
+    app.add_flag("--no-tls", o.no_tls, "never inspect TLS")->excludes("--tls");
+    app.add_option("--cacert", o.cacert, "verify certificate chains against this PEM bundle or hashed folder "
+                                         "instead of the system store")
+        ->type_name("FILE");
+    app.add_option("--warn-days", o.warn_days, "report certificates expiring within this many days")
+        ->type_name("DAYS")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 3650));
+    app.add_option("--tls-jobs", o.tls_jobs, "TLS endpoints inspected at once")
+        ->type_name("N")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 256u));
+    app.add_option("--tls-timeout", o.tls_timeout, "time a TLS connection or handshake step may take")
         ->type_name("DURATION")
         ->capture_default_str();
     app.add_flag("--all", o.all, "also write records for closed and filtered ports");
@@ -142,6 +163,23 @@ exit_code run(cli::tool& t, options& o) {
                 : !banner_timeout ? fmt::format("--banner-timeout: {}", banner_timeout.err().message)
                                   : "--timeout: must be more than 0");
         return exit_code::usage;
+    }
+    auto tls_timeout = parse_duration_ms(o.tls_timeout);
+    if (!tls_timeout || *tls_timeout <= 0) {
+        t.error(fmt::format("--tls-timeout: {}", tls_timeout ? "must be more than 0" : tls_timeout.err().message));
+        return exit_code::usage;
+    }
+    std::unique_ptr<tls_inspector> inspector;
+    if (!o.no_tls) {
+        tls_options to;
+        to.timeout_ms = *tls_timeout;
+        to.cacert = o.cacert;
+        auto made = tls_inspector::create(to);
+        if (!made) {
+            t.error(made.err().message);
+            return made.err().code;
+        }
+        inspector = std::move(*made);
     }
     o.tcp.timeout_ms = *timeout;
     o.tcp.banner_timeout_ms = *banner_timeout;
@@ -252,9 +290,20 @@ exit_code run(cli::tool& t, options& o) {
         return false;
     };
 
-    // 3. Scan.
+    // 3. Scan. Open ports that are to be TLS-inspected wait for step 4.
     uint64_t n_open = 0, n_closed = 0, n_filtered = 0;
     json::doc_builder doc;
+    std::vector<probe_result> tls_queue;
+    auto emit = [&](const probe_result& r, const tls_report* tr) {
+        auto now = time::now();
+        build_port_record(doc, r, hosts[r.p.tag].domain, now);
+        if (tr) add_tls_fields(doc, *tr, tls_findings(*tr, now, o.warn_days), now);
+        std::string& buf = t.out().buffer();
+        doc.serialize(buf);
+        buf += '\n';
+        t.out().commit();
+        ++t.count().out;
+    };
     std::function<void(probe_result&&)> done = [&](probe_result&& r) {
         switch (r.state) {
             case port_state::open: ++n_open; break;
@@ -266,12 +315,11 @@ exit_code run(cli::tool& t, options& o) {
             ++t.count().filtered;
             return;
         }
-        build_port_record(doc, r, hosts[r.p.tag].domain, time::now());
-        std::string& buf = t.out().buffer();
-        doc.serialize(buf);
-        buf += '\n';
-        t.out().commit();
-        ++t.count().out;
+        if (r.state == port_state::open && inspector && (o.tls || is_tls_port(r.p.port))) {
+            tls_queue.push_back(std::move(r));
+            return;
+        }
+        emit(r, nullptr);
     };
     auto s = connect_scan(o.tcp, next, done);
     t.add_stat("addresses", std::to_string(hosts.size()));
@@ -282,6 +330,56 @@ exit_code run(cli::tool& t, options& o) {
         t.error(s.err().message);
         return worst(result, s.err().code);
     }
+
+    // 4. TLS: handshakes on a pool of threads; records are written here, in completion order.
+    uint64_t n_tls = 0;
+    if (!tls_queue.empty() && !interrupted()) {
+        std::mutex m;
+        std::condition_variable cv;
+        std::deque<std::pair<size_t, tls_report>> ready;
+        std::atomic<size_t> next_job{0};
+        std::atomic<bool> stop{false};
+        auto worker = [&] {
+            for (;;) {
+                size_t i = next_job.fetch_add(1);
+                if (i >= tls_queue.size() || stop || interrupted()) break;
+                const probe_result& r = tls_queue[i];
+                const host& h = hosts[r.p.tag];
+                tls_report rep = inspector->inspect(r.p.addr, r.p.port, h.domain);
+                std::lock_guard<std::mutex> g(m);
+                ready.emplace_back(i, std::move(rep));
+                cv.notify_one();
+            }
+            std::lock_guard<std::mutex> g(m);
+            cv.notify_one();
+        };
+        unsigned jobs = std::min<unsigned>(o.tls_jobs, static_cast<unsigned>(tls_queue.size()));
+        std::vector<std::thread> pool;
+        for (unsigned k = 0; k < jobs; ++k) pool.emplace_back(worker);
+        struct joiner {
+            std::vector<std::thread>& p;
+            std::atomic<bool>& stop;
+            ~joiner() {
+                stop = true;
+                for (auto& th : p) th.join();
+            }
+        } join_at_exit{pool, stop};
+        for (size_t written = 0; written < tls_queue.size();) {
+            std::unique_lock<std::mutex> lk(m);
+            cv.wait_for(lk, std::chrono::milliseconds(100), [&] { return !ready.empty(); });
+            if (ready.empty()) {
+                if (interrupted()) break;
+                continue;
+            }
+            auto item = std::move(ready.front());
+            ready.pop_front();
+            lk.unlock();
+            emit(tls_queue[item.first], &item.second);
+            if (item.second.established) ++n_tls;
+            ++written;
+        }
+    }
+    t.add_stat("tls_endpoints", std::to_string(n_tls));
     if (interrupted()) return exit_code::interrupted;
     return result;
 }
