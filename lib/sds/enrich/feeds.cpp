@@ -624,6 +624,9 @@ status loader::load_json(std::string_view text, const std::string& name, const s
             auto it = ctx_of.find(key);
             if (it == ctx_of.end()) {
                 event_ctx c = ev.is_object() ? event_context(ev, "MISP") : event_ctx{"MISP"};
+                // With includeEventTags the event's tags (TLP among them) ride on the attribute.
+                element atags;
+                if (c.tlp.empty() && !a["Tag"].get(atags)) c.tlp = tlp_of_tags(atags);
                 ctx = store_.add_context({c.provider, c.info, c.tlp, c.reference, c.confidence});
                 ctx_of.emplace(key, ctx);
             } else {
