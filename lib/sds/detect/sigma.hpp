@@ -1,0 +1,80 @@
+#pragma once
+// Sigma rules, compiled once and evaluated per record. Supports the detection features that
+// CloudTrail rules use: selections as maps (AND) and lists (OR), keyword selections, the
+// modifiers contains, startswith, endswith, all, re, cidr, exists, fieldref and expand
+// (placeholders), Sigma's wildcards (* ?) and case-insensitive matching, null values, and
+// conditions with and/or/not, parentheses, "1 of x*", "all of them". Aggregations, correlations
+// and other modifiers are refused at load with the rule's file and the reason.
+//
+// Field names are CloudTrail's own (eventName, requestParameters.x); on records normalised by
+// sds-normalize they are looked up under the ECS names that pySigma's ecs_cloudtrail pipeline
+// uses (event.action, aws.cloudtrail.*, …), so raw and ECS records raise the same alerts.
+#include <simdjson.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sds/core/expected.hpp"
+
+namespace sds::detect {
+
+struct rule_meta {
+    std::string id, title, description, author, level, status, file;
+    std::vector<std::string> references, tags;
+    std::string product, service;
+    std::string remediation;  // "{field}" template, or a built-in generator name
+    int risk_score = 0;       // from level: 21 low … 99 critical
+};
+
+struct refusal {
+    std::string file;
+    std::string reason;
+};
+
+struct compiled_rule;  // opaque
+
+class ruleset {
+public:
+    ruleset();
+    ~ruleset();
+    ruleset(ruleset&&) noexcept;
+
+    // Placeholder values for the expand modifier (%name%).
+    void set_placeholder(std::string name, std::vector<std::string> values);
+    // Loads a rule file or every *.yml / *.yaml below a folder. A file that is not YAML at all
+    // is an error (exit 2); a rule using what sds cannot evaluate is refused with its reason.
+    status load_path(const std::string& path, const std::string& ruleset_name = "sigma");
+    // Loads one rule (or a multi-document YAML text) from memory.
+    status load_text(std::string_view yaml, const std::string& file, const std::string& ruleset_name);
+
+    size_t size() const noexcept { return rules_.size(); }
+    const std::vector<refusal>& refused() const noexcept { return refused_; }
+    const rule_meta& meta(size_t i) const;
+    const std::string& ruleset_of(size_t i) const;
+
+    // Indices of the rules that match `record`, appended to hits (in load order).
+    void match(simdjson::dom::element record, std::vector<uint32_t>& hits) const;
+
+    // Expands a remediation template against a record (empty when a field is missing).
+    std::string render_remediation(size_t rule, simdjson::dom::element record) const;
+
+private:
+    status add_rule(const void* yaml_node, const std::string& file, const std::string& ruleset_name);
+    std::vector<std::unique_ptr<compiled_rule>> rules_;
+    std::vector<refusal> refused_;
+    std::map<std::string, std::vector<std::string>> placeholders_;
+    // Dispatch: lower-cased eventName -> rules that can only match that name.
+    std::unordered_map<std::string, std::vector<uint32_t>> by_event_;
+    std::vector<uint32_t> always_;
+};
+
+// Values of a field in a record, under its CloudTrail name or its ECS name; arrays on the way
+// are walked (any element may match). Exposed for tests.
+void field_values(simdjson::dom::element record, std::string_view field, std::vector<simdjson::dom::element>& out);
+
+}  // namespace sds::detect
