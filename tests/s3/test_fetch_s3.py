@@ -31,6 +31,8 @@ class S3Fetch(sds_test.ToolTest):
             cls.s3.put(cls.bucket, key, ct_object("o%02d" % i, 3, gz=bool(i % 2)))
             cls.expected += ["o%02d-%d" % (i, j) for j in range(3)]
         cls.s3.put(cls.bucket, "real/otrf.json", open(OTRF, "rb").read())
+        # ~3 MB of output from one object: the output flushes while libcurl is still receiving.
+        cls.s3.put(cls.bucket, "big/x.json.gz", ct_object("big", 30000))
         cls.s3.put(cls.bucket, "logs/CloudTrail-Digest/x.json.gz", gzip.compress(b'{"digestStartTime":"x"}'))
 
     def test_lists_all_pages_and_streams_records_in_key_order(self):
@@ -49,6 +51,17 @@ class S3Fetch(sds_test.ToolTest):
             r = fetch(["--addressing", style, "s3://%s/real/" % self.bucket], endpoint=endpoint)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertEqual(r.stdout, local, style)
+
+    def test_head_closes_the_pipe_quietly(self):
+        # The output fails while libcurl is still receiving the object (its write callback):
+        # the closed pipe must still end the run quietly with exit 0, for --jobs 1 and N.
+        for jobs in ("1", "4"):
+            p = subprocess.Popen([FETCH, "--endpoint-url", self.srv.endpoint, "--jobs", jobs, "s3://%s/big/" % self.bucket],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
+            p.stdout.readline()
+            p.stdout.close()
+            err = p.stderr.read()
+            self.assertEqual((p.wait(), err), (0, b""), jobs)
 
     def test_annotate_names_the_s3_uri(self):
         r = fetch(["--annotate", "s3://%s/logs/00/obj 01.json.gz" % self.bucket])

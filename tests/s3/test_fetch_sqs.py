@@ -4,6 +4,7 @@ messages deleted only after their records are flushed, visibility extended while
 is read, two processes sharing one queue (competing consumers). moto for SQS, Swift for S3."""
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -105,6 +106,15 @@ class FetchSqs(sds_test.ToolTest):
         self.assertEqual(out2, b"")
         self.assertGreaterEqual(stats_of(err1)["sqs_visibility_extensions"], 1)
         self.assertEqual(self.sqs.counts(q), (0, 0))
+
+    def test_sigterm_ends_a_waiting_consumer_with_130(self):
+        q = self.sqs.create_queue(sds_servers.unique_name("q"))
+        p = subprocess.Popen([FETCH, "--endpoint-url", self.srv.endpoint, "--sqs-queue", q, "--sqs-wait", "1"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
+        time.sleep(1.5)
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=30)
+        self.assertEqual((p.returncode, out), (130, b""), err)
 
     def test_two_consumers_share_one_queue(self):
         q = self.sqs.create_queue(sds_servers.unique_name("q"), visibility=60)

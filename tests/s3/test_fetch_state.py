@@ -89,6 +89,31 @@ class FetchState(sds_test.ToolTest):
             self.assertEqual(set(seen), expected)  # at least once, all of them
             self.assertEqual(len(state_of(st)), 12)
 
+    def test_sigterm_flushes_saves_the_state_and_exits_130(self):
+        b = self.make_bucket(20, records=2)
+        with tempfile.TemporaryDirectory() as d, sds_s3.FaultProxy(self.srv.endpoint) as p:
+            p.delay(".json.gz", 0.4)
+            st = os.path.join(d, "state")
+            for jobs in ("1", "2"):
+                proc = subprocess.Popen([FETCH, "--endpoint-url", p.endpoint, "--state", st, "--jobs", jobs,
+                                         "s3://%s/" % b], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
+                time.sleep(1.5)
+                proc.send_signal(signal.SIGTERM)
+                out, err = proc.communicate(timeout=60)
+                self.assertEqual(proc.returncode, 130, err)
+                got = ids(out)
+                done = state_of(st)
+                self.assertTrue(0 < len(done) < 20, done)
+                for uri in done:
+                    if jobs == "1":  # the first run's objects: all their records in its output
+                        i = uri.rsplit("/", 1)[1][:3]
+                        self.assertIn("%s-1" % i, got)
+                if jobs == "2":
+                    self.assertTrue(got, "the second run read objects the first did not finish")
+            r = fetch(["--state", st, "s3://%s/" % b])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(len(state_of(st)), 20)
+
     def test_corrupt_state_file_is_a_configuration_error(self):
         b = self.make_bucket(1)
         with tempfile.TemporaryDirectory() as d:

@@ -35,19 +35,21 @@ bool object_reader::flush_pending() {
     return failed_.ok();
 }
 
-bool object_reader::push(std::string_view chunk) {
-    if (!failed_.ok()) return false;
-    t_.count().bytes_in += chunk.size();
-    if (chunk.size() >= push_block && pending_.empty()) {
+bool object_reader::push(std::string_view chunk) noexcept {
+    if (!failed_.ok() || thrown_) return false;
+    try {
+        t_.count().bytes_in += chunk.size();
         pending_.append(chunk);  // consumers need padding after the chunk: copy
-        return flush_pending();
+        if (pending_.size() >= push_block) return flush_pending();
+        return true;
+    } catch (...) {
+        thrown_ = std::current_exception();
+        return false;
     }
-    pending_.append(chunk);
-    if (pending_.size() >= push_block) return flush_pending();
-    return true;
 }
 
 exit_code object_reader::finish() {
+    if (thrown_) std::rethrow_exception(thrown_);
     if (flush_pending()) {
         auto st = dec_.finish();
         if (!st) failed_ = st;

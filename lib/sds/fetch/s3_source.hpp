@@ -1,5 +1,6 @@
 #pragma once
 // sds-fetch's S3 and SQS sources (fetch.cpp hands s3:// sources and --sqs-queue here).
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,10 +26,12 @@ exit_code run_sqs(cli::tool& t, const options& o, emitter& em);
 class object_reader {
 public:
     object_reader(cli::tool& t, emitter& em, const std::string& uri);
-    // Takes raw (possibly compressed) bytes; false once decoding failed (see failure()).
-    bool push(std::string_view chunk);
-    // End of the object: a decoding failure is dead-lettered with the object's URI.
-    // Returns ok or rejected.
+    // Takes raw (possibly compressed) bytes; false once decoding failed. Called from inside
+    // libcurl's write callback: exceptions of the output (closed pipe, write error) must not
+    // cross C frames, so they are kept and rethrown by finish().
+    bool push(std::string_view chunk) noexcept;
+    // End of the object: rethrows a kept output exception; a decoding failure is dead-lettered
+    // with the object's URI. Returns ok or rejected.
     exit_code finish();
 
 private:
@@ -40,6 +43,7 @@ private:
     io::auto_decoder dec_;
     io::padded_buffer pending_;
     status failed_;
+    std::exception_ptr thrown_;
 };
 
 }  // namespace sds::fetch
