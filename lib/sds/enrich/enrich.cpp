@@ -276,6 +276,7 @@ exit_code run(cli::tool& t, const options& o) {
     });
     const auto& s = ctx.intel_stats;
     t.add_stat("indicators", std::to_string(ctx.intel.size()));
+    t.add_stat("intel_store_bytes", std::to_string(ctx.intel.memory_bytes()));
     t.add_stat("intel_bad_entries", std::to_string(s.bad));
     t.add_stat("intel_expired", std::to_string(s.expired));
     t.add_stat("intel_warninglisted", std::to_string(s.warninglisted));

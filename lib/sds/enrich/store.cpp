@@ -168,6 +168,8 @@ size_t store::finalize() {
         if (!v6_[p].empty()) v6_lens_.push_back(p);
     }
     merged_ += dups;
+    inds_.shrink_to_fit();
+    arena_.shrink_to_fit();
     // Dedupe provider lists.
     for (auto& [k, v] : extra_ctx_) {
         std::sort(v.begin(), v.end());
