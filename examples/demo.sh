@@ -22,3 +22,12 @@ echo
 echo "== who did what from where: one document, abridged"
 jq -c 'select(.event.action == "ConsoleLogin") | {"@timestamp", event: {id: .event.id, action: .event.action,
   outcome: .event.outcome}, user: .user.name, source: (.source.ip // .source.address), log: .log}' "$out/cloudtrail.ecs.ndjson" | head -1
+echo
+echo "== sds-enrich: geo/AS (bundled MaxMind test databases) and threat intel (bundled STIX + CSV feeds)"
+"$bin/sds-enrich" --stats --geoip "$here/data/mmdb/GeoIP2-City-Test.mmdb" --asn "$here/data/mmdb/GeoLite2-ASN-Test.mmdb" \
+  --intel "$here/data/intel/poisonivy.json" --intel "$here/data/intel/c2_beacon_20230414_iocs.csv" \
+  "$out/cloudtrail.ecs.ndjson" "$here/data/intel/flows.ecs.ndjson" > "$out/enriched.ecs.ndjson" 2> "$out/enrich.stats"
+echo "   sds-enrich:    $(cat "$out/enrich.stats")"
+jq -c 'select(.threat.enrichments) | {"@timestamp", host: .host.name, destination: .destination.ip,
+  indicator: .threat.enrichments[0].indicator.name, provider: .threat.enrichments[0].indicator.provider}' \
+  "$out/enriched.ecs.ndjson" | head -3
