@@ -28,6 +28,6 @@ echo "== sds-enrich: geo/AS (bundled MaxMind test databases) and threat intel (b
   --intel "$here/data/intel/poisonivy.json" --intel "$here/data/intel/c2_beacon_20230414_iocs.csv" \
   "$out/cloudtrail.ecs.ndjson" "$here/data/intel/flows.ecs.ndjson" > "$out/enriched.ecs.ndjson" 2> "$out/enrich.stats"
 echo "   sds-enrich:    $(cat "$out/enrich.stats")"
-jq -c 'select(.threat.enrichments) | {"@timestamp", host: .host.name, destination: .destination.ip,
-  indicator: .threat.enrichments[0].indicator.name, provider: .threat.enrichments[0].indicator.provider}' \
-  "$out/enriched.ecs.ndjson" | head -3
+jq -c -n '[inputs | select(.threat.enrichments) | {"@timestamp", host: .host.name, destination: .destination.ip,
+  indicator: .threat.enrichments[0].indicator.name, provider: .threat.enrichments[0].indicator.provider}] | .[:3][]' \
+  "$out/enriched.ecs.ndjson"
