@@ -359,12 +359,14 @@ parse_status parse_suricata(object rec, json::doc_builder& doc, json_scratch& s)
         if (hb) {
             doc.set_int("source.bytes", bts);
             doc.set_int("destination.bytes", btc);
-            doc.set_int("network.bytes", bts + btc);
+            int64_t sum = 0;
+            if (!__builtin_add_overflow(bts, btc, &sum)) doc.set_int("network.bytes", sum);
         }
         if (hp) {
             doc.set_int("source.packets", pts);
             doc.set_int("destination.packets", ptc);
-            doc.set_int("network.packets", pts + ptc);
+            int64_t sum = 0;
+            if (!__builtin_add_overflow(pts, ptc, &sum)) doc.set_int("network.packets", sum);
         }
         std::string_view start = str(sec, "start"), end = str(sec, "end");
         auto ts0 = time::parse_iso8601(start);
@@ -379,7 +381,9 @@ parse_status parse_suricata(object rec, json::doc_builder& doc, json_scratch& s)
             time::append_rfc3339(s.a, *ts1);
             doc.set_string("event.end", s.a);
         }
-        if (ts0 && ts1) doc.set_int("event.duration", (*ts1 - *ts0) * 1000000);
+        int64_t span = 0, ns = 0;
+        if (ts0 && ts1 && !__builtin_sub_overflow(*ts1, *ts0, &span) && !__builtin_mul_overflow(span, int64_t(1000000), &ns))
+            doc.set_int("event.duration", ns);
         if (type == "flow") {
             doc.push_string("event.type", "connection");
             std::string_view state = str(sec, "state");
