@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "sds/cli/input.hpp"
+#include "sds/core/hash.hpp"
 #include "sds/core/time.hpp"
 #include "sds/enrich/remote.hpp"
 #include "sds/json/path.hpp"
@@ -153,7 +154,7 @@ expected<std::unique_ptr<context>> prepare(cli::tool& t, const options& o) {
     return ctx;
 }
 
-record_enricher::record_enricher(context& c, const options& o) : c_(c) {
+record_enricher::record_enricher(context& c, const options& o) : c_(c), ip_cache_(16384) {
     ip_fields_ = o.ip_fields.empty() ? default_ip_fields : o.ip_fields;
     for (const auto& f : ip_fields_) {
         auto dot = f.rfind('.');
@@ -172,8 +173,14 @@ void record_enricher::add_match(uint32_t idx, std::string_view atomic, std::stri
 void record_enricher::match_ip_value(std::string_view v, std::string_view field) {
     auto a = ip::parse(v);
     if (!a) return;
-    uint32_t idx = c_.intel.match_ip(*a);
-    if (idx != store::none) add_match(idx, v, field);
+    std::string_view key(reinterpret_cast<const char*>(a->bytes.data()), a->bytes.size());
+    auto& slot = ip_cache_[hash::stable64(key) & (ip_cache_.size() - 1)];
+    if (!slot.used || !(slot.addr == *a)) {
+        slot.used = true;
+        slot.addr = *a;
+        slot.idx = c_.intel.match_ip(*a);
+    }
+    if (slot.idx != store::none) add_match(slot.idx, v, field);
 }
 
 size_t record_enricher::enrich(std::string_view text, simdjson::dom::element doc, std::string& out) {

@@ -61,6 +61,14 @@ private:
     json::patch patch_;
     std::string scratch_, norm_, geo_path_;
     std::vector<uint32_t> seen_;
+    // Recent IP → indicator answers: the addresses of real logs repeat, a longest-prefix
+    // search over every prefix length does not need to.
+    struct ip_slot {
+        ip::address addr;
+        uint32_t idx = store::none;
+        bool used = false;
+    };
+    std::vector<ip_slot> ip_cache_;
     uint64_t matches_ = 0, records_matched_ = 0;
 };
 
