@@ -194,8 +194,6 @@ private:
             }
             return make_error(exit_code::runtime, fmt::format("cannot scan: socket ({})", std::strerror(errno)));
         }
-        int one = 1;
-        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         auto t0 = clock::now();
         int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&ss), len);
         int err = rc == 0 ? 0 : errno;
