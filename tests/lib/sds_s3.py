@@ -128,6 +128,7 @@ class FaultProxy:
         u = urllib.parse.urlsplit(upstream)
         self.up_host, self.up_port = u.hostname, u.port
         self.requests = []
+        self.targets = []  # (X-Amz-Target, status) of JSON-protocol calls (SQS)
         self.faults = {}
         self.delays = {}
         self.lock = threading.Lock()
@@ -226,6 +227,9 @@ class FaultProxy:
         r = conn.getresponse()
         data = r.read()
         conn.close()
+        if h.headers.get('X-Amz-Target'):
+            with self.lock:
+                self.targets.append((h.headers['X-Amz-Target'], r.status))
         h.send_response(r.status)
         for k, v in r.getheaders():
             if k.lower() not in ('transfer-encoding', 'connection', 'content-length'):

@@ -1,7 +1,10 @@
 #include "sds/fetch/s3_source.hpp"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -141,6 +144,38 @@ public:
 private:
     std::string mem_;
     std::FILE* file_ = nullptr;
+};
+
+// fsyncs the output file (stdout or -o) when it is a regular file; no-op for pipes/terminals.
+class output_syncer {
+public:
+    explicit output_syncer(const std::string& output) {
+        if (output.empty()) return;
+        if (output == "-") {
+            fd_ = 1;
+        } else {
+            fd_ = ::open(output.c_str(), O_WRONLY | O_CLOEXEC);
+            owned_ = fd_ >= 0;
+        }
+        struct stat st{};
+        if (fd_ >= 0 && (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode))) {
+            if (owned_) ::close(fd_);
+            fd_ = -1;
+            owned_ = false;
+        }
+    }
+    ~output_syncer() {
+        if (owned_) ::close(fd_);
+    }
+    output_syncer(const output_syncer&) = delete;
+    output_syncer& operator=(const output_syncer&) = delete;
+    void sync() {
+        if (fd_ >= 0) ::fsync(fd_);
+    }
+
+private:
+    int fd_ = -1;
+    bool owned_ = false;
 };
 
 struct slot {
@@ -300,10 +335,17 @@ exit_code run_s3(cli::tool& t, const options& o, emitter& em, const std::vector<
     t.add_stat("s3_objects", std::to_string(todo.size()));
     if (state.enabled()) t.add_stat("s3_skipped", std::to_string(skipped));
 
+    // Before the state claims objects done, their records must be on disk when the output is
+    // a file (a crash of the machine, not only of the process): fsync it first.
+    output_syncer sync(state.enabled() ? t.common().output : std::string());
+    auto save_state = [&]() -> status {
+        sync.sync();
+        return state.save();
+    };
     auto finished = [&](const s3::object& ob) -> status {
         if (flush_each) t.out().flush();
         state.mark(ob.uri(), ob.etag);
-        return state.maybe_save();
+        return state.due() ? save_state() : status::success();
     };
 
     uint64_t retries = 0;
@@ -348,7 +390,7 @@ exit_code run_s3(cli::tool& t, const options& o, emitter& em, const std::vector<
     }
     t.add_stat("s3_retries", std::to_string(retries));
     t.out().flush();
-    if (auto st = state.save(); !st) {
+    if (auto st = save_state(); !st) {
         t.error(st.err().message);
         result = worst(result, exit_code::runtime);
     }

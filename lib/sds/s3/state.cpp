@@ -50,9 +50,12 @@ void state_file::mark(const std::string& uri, const std::string& etag) {
     dirty_ = true;
 }
 
+bool state_file::due(std::chrono::milliseconds interval) const {
+    return dirty_ && std::chrono::steady_clock::now() - last_save_ >= interval;
+}
+
 status state_file::maybe_save(std::chrono::milliseconds interval) {
-    if (!dirty_) return status::success();
-    if (std::chrono::steady_clock::now() - last_save_ < interval) return status::success();
+    if (!due(interval)) return status::success();
     return save();
 }
 

@@ -24,7 +24,9 @@ public:
     bool done(const std::string& uri, const std::string& etag) const;
     // Marks an object finished (after its records were flushed). Saved by save()/maybe_save().
     void mark(const std::string& uri, const std::string& etag);
-    // Saves if something changed and `interval` passed since the last save.
+    // True when something changed and `interval` passed since the last save.
+    bool due(std::chrono::milliseconds interval = std::chrono::milliseconds(1000)) const;
+    // Saves if due().
     status maybe_save(std::chrono::milliseconds interval = std::chrono::milliseconds(1000));
     status save();
     size_t size() const noexcept { return done_.size(); }
