@@ -1,0 +1,171 @@
+#include "sds/score/features.hpp"
+
+#include <cstring>
+
+#include "sds/core/hash.hpp"
+#include "sds/json/path.hpp"
+
+namespace sds::score {
+
+void fields::complete() {
+    std::string prefix = ip;
+    if (prefix.size() > 3 && prefix.compare(prefix.size() - 3, 3, ".ip") == 0) prefix.resize(prefix.size() - 3);
+    else prefix.clear();
+    std::string base = prefix.empty() ? std::string() : prefix + ".";
+    if (asn.empty()) asn = base + "as.number";
+    if (country.empty()) country = base + "geo.country_iso_code";
+    if (location.empty()) location = base + "geo.location";
+}
+
+uint64_t mix64(uint64_t x) noexcept {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+uint64_t checksum(const void* data, size_t n) noexcept {
+    const auto* p = static_cast<const unsigned char*>(data);
+    uint64_t h[4] = {0x243f6a8885a308d3ULL, 0x13198a2e03707344ULL, 0xa4093822299f31d0ULL, 0x082efa98ec4e6c89ULL};
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        for (int l = 0; l < 4; ++l) {
+            uint64_t w;
+            std::memcpy(&w, p + i + 8 * l, 8);
+            h[l] = (h[l] ^ w) * 0x9e3779b97f4a7c15ULL;
+            h[l] ^= h[l] >> 29;
+        }
+    }
+    uint64_t r = mix64(h[0]) ^ mix64(h[1] + 1) ^ mix64(h[2] + 2) ^ mix64(h[3] + 3) ^ n;
+    for (; i < n; ++i) r = (r ^ p[i]) * 0x100000001b3ULL;
+    return mix64(r);
+}
+
+uint64_t entity_hash(std::string_view entity) noexcept {
+    uint64_t h = hash::stable64(entity, 0x5c07e);
+    return h == 0 ? 1 : h;
+}
+
+uint16_t pack_country(std::string_view cc) noexcept {
+    if (cc.size() != 2) return 0;
+    auto up = [](char c) -> int { return c >= 'a' && c <= 'z' ? c - 32 : c; };
+    int a = up(cc[0]), b = up(cc[1]);
+    if (a < 'A' || a > 'Z' || b < 'A' || b > 'Z') return 0;
+    return static_cast<uint16_t>(a << 8 | b);
+}
+
+std::string unpack_country(uint16_t cc) { return {char(cc >> 8), char(cc & 0xff)}; }
+
+bool looks_like_address(std::string_view s) noexcept {
+    if (s.empty()) return false;
+    size_t end = s.find('%');
+    std::string_view core = s.substr(0, end);
+    bool sep = false;
+    for (char c : core) {
+        if (c == '.' || c == ':') sep = true;
+        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
+    }
+    return sep;
+}
+
+extract_result extract(simdjson::dom::element doc, const fields& f, pair& out, std::string& scratch) {
+    out = pair{};
+    for (const auto& name : f.entity) {
+        auto v = json::find_scalar_text(doc, name, scratch);
+        if (v && !v->empty()) {
+            out.entity = *v;
+            break;
+        }
+    }
+    if (out.entity.empty()) return extract_result::no_entity;
+    auto ipv = json::find_string(doc, f.ip);
+    if (!ipv || ipv->empty()) return extract_result::no_address;
+    auto a = ip::parse(*ipv);
+    if (!a) return looks_like_address(*ipv) ? extract_result::malformed_address : extract_result::no_address;
+    out.addr = *a;
+    out.entity_key = entity_hash(out.entity);
+    if (auto e = json::find(doc, f.asn)) {
+        uint64_t n = 0;
+        bool ok = false;
+        if (e->is_uint64()) n = uint64_t(*e), ok = true;
+        else if (e->is_int64() && int64_t(*e) >= 0) n = uint64_t(int64_t(*e)), ok = true;
+        else if (e->is_string()) {
+            std::string_view s = *e;
+            if (s.size() > 2 && (s[0] == 'A' || s[0] == 'a') && (s[1] == 'S' || s[1] == 's')) s.remove_prefix(2);
+            ok = !s.empty() && s.size() <= 10;
+            for (char c : s) {
+                if (c < '0' || c > '9') ok = false;
+                else n = n * 10 + uint64_t(c - '0');
+            }
+        }
+        if (ok && n > 0 && n <= 0xffffffffULL) out.asn = static_cast<uint32_t>(n);
+    }
+    if (auto cc = json::find_string(doc, f.country)) {
+        if (uint16_t p = pack_country(*cc)) out.country = p;
+    }
+    if (auto loc = json::find(doc, f.location); loc && loc->is_object()) {
+        auto lat = (*loc)["lat"], lon = (*loc)["lon"];
+        double la = 0, lo = 0;
+        if (!lat.error() && !lon.error() && lat.is_number() && lon.is_number()) {
+            la = lat.is_double() ? double(lat) : lat.is_int64() ? double(int64_t(lat)) : double(uint64_t(lat));
+            lo = lon.is_double() ? double(lon) : lon.is_int64() ? double(int64_t(lon)) : double(uint64_t(lon));
+            out.location = std::array<double, 2>{la, lo};
+        }
+    }
+    if (auto ts = json::find_string(doc, f.timestamp)) out.ts = time::parse_iso8601(*ts);
+    return extract_result::ok;
+}
+
+namespace {
+uint64_t addr_hash(const ip::address& a, int bytes, uint64_t seed) noexcept {
+    uint64_t h = seed;
+    for (int i = 0; i < bytes; ++i) h = mix64(h ^ (uint64_t(a.bytes[i]) << 8 | uint64_t(i)));
+    return h;
+}
+}  // namespace
+
+feature_set features_of(const ip::address& a, std::optional<uint32_t> asn, std::optional<uint16_t> cc) noexcept {
+    feature_set f;
+    if (a.v4) {
+        uint32_t v = a.v4_value();
+        f.rows[f.n++] = off_8 + (v >> 24);
+        f.rows[f.n++] = off_16 + (v >> 16);
+        f.rows[f.n++] = off_24 + static_cast<uint32_t>(mix64(v >> 8) & (rows_24 - 1));
+    } else {
+        f.rows[f.n++] = off_8 + static_cast<uint32_t>(addr_hash(a, 3, 61) & (rows_8 - 1));
+        f.rows[f.n++] = off_16 + static_cast<uint32_t>(addr_hash(a, 4, 62) & (rows_16 - 1));
+        f.rows[f.n++] = off_24 + static_cast<uint32_t>(addr_hash(a, 6, 63) & (rows_24 - 1));
+    }
+    if (asn) f.rows[f.n++] = off_asn + static_cast<uint32_t>(mix64(*asn + 0x100000000ULL) & (rows_asn - 1));
+    if (cc) f.rows[f.n++] = off_cc + static_cast<uint32_t>(mix64(*cc + 0x200000000ULL) & (rows_cc - 1));
+    return f;
+}
+
+uint64_t seen_key(uint64_t entity_key, seen_kind kind, uint64_t value) noexcept {
+    uint64_t k = mix64(entity_key ^ mix64(value * 8 + static_cast<uint64_t>(kind) + 0x9e3779b97f4a7c15ULL));
+    return k == 0 ? 1 : k;
+}
+
+seen_values values_of(const pair& p) noexcept {
+    seen_values s;
+    s.v[0] = 1;
+    s.has[0] = true;
+    if (p.addr.v4) {
+        uint32_t v = p.addr.v4_value();
+        s.v[1] = uint64_t(v) | (1ULL << 40);
+        s.v[2] = uint64_t(v >> 8) | (2ULL << 40);
+        s.v[3] = uint64_t(v >> 16) | (3ULL << 40);
+    } else {
+        s.v[1] = addr_hash(p.addr, 16, 71);
+        s.v[2] = addr_hash(p.addr, 6, 72);
+        s.v[3] = addr_hash(p.addr, 4, 73);
+    }
+    s.has[1] = s.has[2] = s.has[3] = true;
+    if (p.asn) s.v[4] = *p.asn, s.has[4] = true;
+    if (p.country) s.v[5] = *p.country, s.has[5] = true;
+    return s;
+}
+
+}  // namespace sds::score

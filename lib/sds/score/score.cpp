@@ -1,0 +1,306 @@
+#include "sds/score/score.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "sds/cli/input.hpp"
+#include "sds/core/ip.hpp"
+#include "sds/json/escape.hpp"
+#include "sds/score/eval.hpp"
+
+namespace sds::score {
+
+namespace {
+
+void add_field_options(CLI::App& app, options& o, bool required) {
+    auto* e = app.add_option("--entity", o.entity,
+                             "entity field (user, role ARN, user agent...); repeat for fallbacks: the first present is used")
+                  ->type_name("FIELD");
+    auto* i = app.add_option("--ip", o.ip, "address field, e.g. source.ip or sourceIPAddress")->type_name("FIELD");
+    if (required) {
+        e->required();
+        i->required();
+    }
+    app.add_option("--asn-field", o.asn, "ASN field (default: <ip prefix>.as.number, as sds-enrich writes it)")
+        ->type_name("FIELD");
+    app.add_option("--country-field", o.country, "country field (default: <ip prefix>.geo.country_iso_code)")
+        ->type_name("FIELD");
+    app.add_option("--location-field", o.location, "geo point field {lat,lon} (default: <ip prefix>.geo.location)")
+        ->type_name("FIELD");
+}
+
+class anomaly_stage final : public record_stage {
+public:
+    anomaly_stage(const options& o, std::optional<model> m, history h)
+        : opt_(o), model_(std::move(m)), hist_(std::move(h)), scorer_(model_ ? &*model_ : nullptr, o.learn ? &hist_ : nullptr) {
+        f_ = resolve_fields(o, model_ ? &*model_ : nullptr);
+        model_id_ = model_ ? model_->id() : std::string("online");
+    }
+    const fields& flds() const { return f_; }
+
+    verdict process(const io::record& r, json::patch& edits) override {
+        pair p;
+        switch (extract(r.doc, f_, p, scratch_)) {
+            case extract_result::no_entity:
+            case extract_result::no_address: ++unscored_; return {};
+            case extract_result::malformed_address: return {true, fmt::format("malformed address in {}", f_.ip)};
+            case extract_result::ok: break;
+        }
+        result res = scorer_.score(p);
+        if (impossible_travel(hist_.positions(), p, opt_.travel)) {
+            res.reasons |= reason_travel;
+            res.score += 3.0;
+            res.risk = risk_of(res.score);
+        }
+        if (opt_.learn) hist_.learn(p, now_);
+        ++scored_;
+        bool flagged = res.risk >= opt_.threshold;
+        flagged_ += flagged;
+        edits.set_raw("sds.anomaly.score", number(res.score));
+        if (res.raw) edits.set_raw("sds.anomaly.raw", number(*res.raw));
+        edits.set_string("sds.anomaly.entity", p.entity);
+        edits.set_string("sds.anomaly.ip", ip::to_string(p.addr));
+        edits.set_string("sds.anomaly.model", model_id_);
+        buf_.clear();
+        append_reasons(buf_, res.reasons);
+        edits.set_raw("sds.anomaly.reasons", buf_);
+        edits.set_raw("sds.anomaly.flagged", flagged ? "true" : "false");
+        edits.set_raw("event.risk_score", number(std::round(res.risk * 100) / 100));
+        return {};
+    }
+
+    status finish(cli::tool& t) override {
+        t.add_stat("scored", std::to_string(scored_));
+        t.add_stat("unscored", std::to_string(unscored_));
+        t.add_stat("flagged", std::to_string(flagged_));
+        if (opt_.learn && !opt_.state.empty()) return hist_.save(opt_.state);
+        return {};
+    }
+
+private:
+    const options& opt_;
+    std::optional<model> model_;
+    history hist_;
+    scorer scorer_;
+    fields f_;
+    std::string model_id_;
+    std::string scratch_, buf_;
+    time::millis now_ = time::now();
+    uint64_t scored_ = 0, unscored_ = 0, flagged_ = 0;
+};
+
+}  // namespace
+
+fields resolve_fields(const options& o, const model* m) {
+    fields f;
+    if (m) f = m->trained_fields();
+    if (!o.entity.empty()) f.entity = o.entity;
+    if (!o.ip.empty()) {
+        if (o.ip != f.ip) f.asn.clear(), f.country.clear(), f.location.clear();
+        f.ip = o.ip;
+    }
+    if (!o.asn.empty()) f.asn = o.asn;
+    if (!o.country.empty()) f.country = o.country;
+    if (!o.location.empty()) f.location = o.location;
+    f.complete();
+    return f;
+}
+
+void append_number(std::string& s, double v) {
+    if (!std::isfinite(v)) v = v > 0 ? 1e300 : v < 0 ? -1e300 : 0;
+    s += fmt::format("{:.4f}", v);
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+    if (s == "-0") s = "0";
+}
+
+std::string number(double v) {
+    std::string s;
+    append_number(s, v);
+    return s;
+}
+
+void add_options(cli::tool& t, options& o) {
+    auto& app = t.app();
+    app.require_subcommand(0, 1);
+    t.add_inputs(o.inputs, "records to score (- or none: stdin)");
+    app.add_option("--model", o.model, "model file written by 'sds-score train'")->type_name("MODEL");
+    app.add_option("--threshold", o.threshold, "mark records with event.risk_score at or above this (0-100) as flagged")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 100.0));
+    app.add_flag("--learn", o.learn,
+                 "online mode: keep per-entity history (addresses, /24, /16, ASN, country) as records pass; works without --model");
+    app.add_option("--state", o.state, "with --learn: load the history from FILE and save it back at the end")
+        ->type_name("FILE");
+    app.add_option("--max-kmh", o.travel.max_kmh, "impossible travel: speed between an entity's located events above this")
+        ->capture_default_str();
+    app.add_option("--min-travel-km", o.travel.min_km, "impossible travel: ignore hops shorter than this")
+        ->capture_default_str();
+    add_field_options(app, o, false);
+
+    o.train_cmd = app.add_subcommand("train", "learn entity and address embeddings from records and write a model");
+    auto& tr = *o.train_cmd;
+    tr.fallthrough();  // common flags (--stats, -v, ...) may follow the subcommand
+    add_field_options(tr, o, true);
+    tr.add_option("-o,--output", o.model_out, "model file to write")->required()->type_name("MODEL");
+    tr.add_option("--epochs", o.train.epochs, "passes over the training pairs")->capture_default_str()->check(CLI::Range(1, 1000));
+    tr.add_option("--dim", o.train.dim, "embedding dimension")->capture_default_str()->check(CLI::Range(2, 512));
+    tr.add_option("--seed", o.train.seed, "random seed (same seed and input give the same model)")->capture_default_str();
+    tr.add_option("--threads", o.train.threads, "training threads (0: the machine's cores; the model does not depend on it)")
+        ->capture_default_str();
+    tr.add_option("--max-entities", o.train.max_entities,
+                  "entities with a vector of their own (the most frequent); the rest share hashed vectors")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 1u << 28));
+    tr.add_option("--learning-rate", o.train.learning_rate, "initial SGD step (decays linearly)")->capture_default_str();
+    tr.add_option("--shuffled-negatives", o.train.shuffled_negatives, "negatives per pair taken from other pairs' addresses")
+        ->capture_default_str();
+    tr.add_option("--random-negatives", o.train.random_negatives, "negatives per pair with a uniform random IPv4 address")
+        ->capture_default_str();
+    tr.add_option("FILE", o.train_inputs, "training records (- or none: stdin)")->type_name("FILE");
+
+    o.eval_cmd = app.add_subcommand("eval", "report ROC AUC and TPR at low FPR of a model on held-out records");
+    auto& ev = *o.eval_cmd;
+    ev.fallthrough();
+    ev.add_option("--model", o.eval_model, "model file to evaluate")->required()->type_name("MODEL");
+    add_field_options(ev, o, false);
+    ev.add_option("--networks", o.networks,
+                  "network table CSV start,end,asn,country for generated addresses (default: the input's own addresses)")
+        ->type_name("CSV");
+    ev.add_option("--seed", o.eval_seed, "random seed for the generated pairs")->capture_default_str();
+    ev.add_option("FILE", o.eval_inputs, "held-out records (- or none: stdin)")->type_name("FILE");
+}
+
+std::unique_ptr<record_stage> make_anomaly_stage(cli::tool& t, const options& o, exit_code& err) {
+    err = exit_code::ok;
+    std::optional<model> m;
+    if (!o.model.empty()) {
+        auto r = model::open(o.model);
+        if (!r) {
+            t.error(r.err().message);
+            err = r.err().code;
+            return nullptr;
+        }
+        m = std::move(r.value());
+    } else if (!o.learn) {
+        t.error("nothing to score with: give --model MODEL, --learn, or both");
+        err = exit_code::usage;
+        return nullptr;
+    }
+    if (!o.state.empty() && !o.learn) {
+        t.error("--state needs --learn");
+        err = exit_code::usage;
+        return nullptr;
+    }
+    history h;
+    if (o.learn && !o.state.empty()) {
+        auto r = history::load(o.state);
+        if (!r) {
+            t.error(r.err().message);
+            err = r.err().code;
+            return nullptr;
+        }
+        h = std::move(r.value());
+    }
+    auto st = std::make_unique<anomaly_stage>(o, std::move(m), std::move(h));
+    if (st->flds().entity.empty() || st->flds().ip.empty()) {
+        t.error("no entity or address field: give --entity and --ip (or a --model that names them)");
+        err = exit_code::usage;
+        return nullptr;
+    }
+    return st;
+}
+
+exit_code run_score(cli::tool& t, options& o, std::vector<std::unique_ptr<record_stage>> extra) {
+    exit_code err;
+    std::vector<std::unique_ptr<record_stage>> stages;
+    auto a = make_anomaly_stage(t, o, err);
+    if (!a) return err;
+    stages.push_back(std::move(a));
+    for (auto& s : extra) stages.push_back(std::move(s));
+    json::patch edits;
+    exit_code result = cli::read_records(t, o.inputs, [&](const io::record& r) -> status {
+        edits.clear();
+        for (auto& s : stages) {
+            verdict v = s->process(r, edits);
+            if (v.reject) {
+                t.reject(v.reason, r.source, r.line, r.text);
+                return {};
+            }
+        }
+        std::string& out = t.out().buffer();
+        if (edits.empty()) out.append(r.text);
+        else edits.apply(r.text, out);
+        out += '\n';
+        t.out().commit();
+        ++t.count().out;
+        return {};
+    });
+    for (auto& s : stages) {
+        if (auto st = s->finish(t); !st) {
+            t.error(st.err().message);
+            result = worst(result, st.err().code);
+        }
+    }
+    return result;
+}
+
+exit_code run_train(cli::tool& t, options& o) {
+    fields f;
+    f.entity = o.entity;
+    f.ip = o.ip;
+    f.asn = o.asn;
+    f.country = o.country;
+    f.location = o.location;
+    f.complete();
+    trainer tr(o.train);
+    std::string scratch;
+    pair p;
+    auto t0 = std::chrono::steady_clock::now();
+    exit_code result = cli::read_records(t, o.train_inputs, [&](const io::record& r) -> status {
+        switch (extract(r.doc, f, p, scratch)) {
+            case extract_result::ok:
+                tr.add(p);
+                ++t.count().out;
+                break;
+            case extract_result::malformed_address:
+                t.reject(fmt::format("malformed address in {}", f.ip), r.source, r.line, r.text);
+                break;
+            default: ++t.count().filtered; break;
+        }
+        return {};
+    });
+    if (result == exit_code::runtime || result == exit_code::interrupted) return result;
+    auto t1 = std::chrono::steady_clock::now();
+    auto m = tr.train(f);
+    if (!m) {
+        t.error(m.err().message);
+        return worst(result, m.err().code);
+    }
+    auto t2 = std::chrono::steady_clock::now();
+    m->extra_meta.emplace_back("epochs", std::to_string(o.train.epochs));
+    m->extra_meta.emplace_back("dim", std::to_string(o.train.dim));
+    m->extra_meta.emplace_back("seed", std::to_string(o.train.seed));
+    if (auto s = write_model(o.model_out, *m); !s) {
+        t.error(s.err().message);
+        return worst(result, s.err().code);
+    }
+    double read_s = std::chrono::duration<double>(t1 - t0).count(), fit_s = std::chrono::duration<double>(t2 - t1).count();
+    t.info(fmt::format("trained on {} pairs ({} distinct, {} entities) in {:.2f} s after {:.2f} s reading: {}", tr.pairs(),
+                       tr.distinct_pairs(), m->n_exact + m->n_shared, fit_s, read_s, o.model_out));
+    t.add_stat("pairs", std::to_string(tr.pairs()));
+    t.add_stat("distinct_pairs", std::to_string(tr.distinct_pairs()));
+    t.add_stat("entities", std::to_string(m->n_exact));
+    t.add_stat("train_seconds", number(fit_s));
+    return result;
+}
+
+exit_code run(cli::tool& t, options& o) {
+    if (o.train_cmd && o.train_cmd->parsed()) return run_train(t, o);
+    if (o.eval_cmd && o.eval_cmd->parsed()) return run_eval(t, o);
+    return run_score(t, o);
+}
+
+}  // namespace sds::score
