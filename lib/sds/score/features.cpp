@@ -1,5 +1,7 @@
 #include "sds/score/features.hpp"
 
+#include <fmt/format.h>
+
 #include <cstring>
 
 #include "sds/core/hash.hpp"
@@ -70,6 +72,27 @@ bool looks_like_address(std::string_view s) noexcept {
     return sep;
 }
 
+// Dotted quads with zero-padded parts ("253.252.51.07", as some anonymised data sets write
+// them), read as decimal.
+static std::optional<ip::address> parse_zero_padded_v4(std::string_view s) {
+    uint32_t v = 0;
+    int parts = 0;
+    size_t i = 0;
+    while (parts < 4) {
+        size_t digits = 0;
+        uint32_t x = 0;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9' && digits < 4) x = x * 10 + uint32_t(s[i++] - '0'), ++digits;
+        if (digits == 0 || digits > 3 || x > 255) return std::nullopt;
+        v = v << 8 | x;
+        if (++parts < 4) {
+            if (i >= s.size() || s[i] != '.') return std::nullopt;
+            ++i;
+        }
+    }
+    if (i != s.size()) return std::nullopt;
+    return ip::parse(fmt::format("{}.{}.{}.{}", v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255));
+}
+
 extract_result extract(simdjson::dom::element doc, const fields& f, pair& out, std::string& scratch) {
     out = pair{};
     for (const auto& name : f.entity) {
@@ -83,6 +106,7 @@ extract_result extract(simdjson::dom::element doc, const fields& f, pair& out, s
     auto ipv = json::find_string(doc, f.ip);
     if (!ipv || ipv->empty()) return extract_result::no_address;
     auto a = ip::parse(*ipv);
+    if (!a) a = parse_zero_padded_v4(*ipv);
     if (!a) return looks_like_address(*ipv) ? extract_result::malformed_address : extract_result::no_address;
     out.addr = *a;
     out.entity_key = entity_hash(out.entity);
