@@ -83,6 +83,25 @@ class S3Fetch(sds_test.ToolTest):
         self.assertRegex(r.stderr.decode(), r"sds-fetch: error: cannot list: s3://%s/logs/ \(http 403 AccessDenied" % self.bucket)
         self.assertNotIn(self.srv.reader_secret_key, r.stderr.decode())
 
+    def test_profile_and_region_options_reach_the_signer(self):
+        with tempfile.TemporaryDirectory() as d:
+            creds = os.path.join(d, "credentials")
+            with open(creds, "w") as f:
+                f.write("[default]\naws_access_key_id = nobody\naws_secret_access_key = wrong\n"
+                        "[swift]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                        % (self.srv.access_key, self.srv.secret_key))
+            e = {"AWS_SHARED_CREDENTIALS_FILE": creds, "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}
+            r = fetch(["--profile", "swift", "s3://%s/logs/00/obj 01.json.gz" % self.bucket], extra_env=e)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(ids(r.stdout), ["o01-0", "o01-1", "o01-2"])
+            r = fetch(["s3://%s/logs/00/obj 01.json.gz" % self.bucket], extra_env=dict(e, AWS_PROFILE="default"))
+            self.assertEqual(r.returncode, 3)
+            self.assertNotIn("wrong", r.stderr.decode())
+        # Swift refuses a signature scoped to another region, as AWS does.
+        r = fetch(["--region", "eu-west-1", "s3://%s/logs/" % self.bucket])
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("AuthorizationHeaderMalformed", r.stderr.decode())
+
     def test_missing_bucket_exits_3(self):
         r = fetch(["s3://%s-nope/x" % self.bucket])
         self.assertEqual(r.returncode, 3)
