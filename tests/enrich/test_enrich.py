@@ -206,6 +206,30 @@ class Intel(sds_test.ToolTest):
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"/nonexistent/feed.txt", r.stderr)
 
+    def test_misp_feed_over_http_with_missing_events(self):
+        import functools
+        import http.server
+        import threading
+        class Quiet(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+        handler = functools.partial(Quiet, directory=os.path.join(INTEL, "misp"))
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                url = f"http://127.0.0.1:{srv.server_address[1]}/feed-infoblox/manifest.json"
+                r = enrich(["--intel", url, "--intel-cache", tmp], [rec(dns__question__name="x.aaaaa655.com")])
+                self.assertEqual(r.returncode, 0, r.stderr)
+                e = sds_test.ndjson(r.stdout)[0]["threat"]["enrichments"][0]
+                self.assertEqual(e["indicator"]["provider"], "Infoblox")
+                st = sds_test.stats_of(r.stderr)
+                self.assertEqual(st["intel_missing_events"], 17)
+                self.assertGreater(st["indicators"], 1000)
+        finally:
+            srv.shutdown()
+
 
 class Manners(sds_test.ToolTest):
     def test_garbage_lines_are_dead_lettered_and_counted(self):

@@ -116,7 +116,39 @@ expected<std::unique_ptr<context>> prepare(cli::tool& t, const options& o) {
             if (!f) return f.err();
             if (!f->warning.empty()) t.warn(f->warning);
             std::string name = net::redact_url(src);
-            if (auto s = ld.load_text(f->body, name); !s) return s.err();
+            bool is_manifest = name.size() >= 14 && name.compare(name.size() - 14, 14, "/manifest.json") == 0;
+            if (!is_manifest) {
+                if (auto s = ld.load_text(f->body, name); !s) return s.err();
+                continue;
+            }
+            // A MISP feed over HTTP: the manifest names the events, each <base>/<uuid>.json.
+            simdjson::dom::parser mp;
+            simdjson::padded_string mtext(f->body);
+            simdjson::dom::object manifest;
+            if (mp.parse(mtext).get(manifest))
+                return make_error(exit_code::usage, fmt::format("cannot parse feed: {}:{} (invalid manifest)", name,
+                                                                line_of(f->body, json_error_offset(f->body))));
+            std::string base = src.substr(0, src.size() - 13);
+            uint64_t listed = 0, missing = 0;
+            for (auto [uuid, meta] : manifest) {
+                (void)meta;
+                ++listed;
+                auto ev = fetch_url(base + std::string(uuid) + ".json", ro);
+                if (!ev) {
+                    if (ev.err().message.find("(HTTP 404)") != std::string::npos) {
+                        ++missing;
+                        continue;
+                    }
+                    return ev.err();
+                }
+                if (!ev->warning.empty()) t.warn(ev->warning);
+                ++ld.stats().files;
+                if (auto s = ld.load_text(ev->body, base + std::string(uuid) + ".json"); !s) return s.err();
+            }
+            if (missing) {
+                ld.stats().missing_events += missing;
+                t.warn(fmt::format("{}: {} of {} events listed in manifest.json have no event file", name, missing, listed));
+            }
             continue;
         }
         if (auto s = ld.load_path(src); !s) return s.err();
