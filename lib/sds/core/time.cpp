@@ -1,6 +1,7 @@
 #include "sds/core/time.hpp"
 
 #include <charconv>
+#include <cstdint>
 #include <chrono>
 
 namespace sds::time {
@@ -98,11 +99,13 @@ std::optional<millis> parse_iso8601(std::string_view s) {
                 int64_t oh, om = 0;
                 if (!digits(s, i + 1, 2, oh)) return std::nullopt;
                 size_t j = i + 3;
-                if (j < s.size() && s[j] == ':') ++j;
-                if (j < s.size()) {
+                bool colon = j < s.size() && s[j] == ':';
+                if (colon) ++j;
+                if (j < s.size() || colon) {  // "+hh:" needs its minutes
                     if (!digits(s, j, 2, om)) return std::nullopt;
                     j += 2;
                 }
+                if (oh > 23 || om > 59) return std::nullopt;
                 offset_min = (oh * 60 + om) * (z == '+' ? 1 : -1);
                 i = j;
             } else {
@@ -117,6 +120,8 @@ std::optional<millis> parse_iso8601(std::string_view s) {
 }
 
 std::optional<millis> parse_epoch(std::string_view s) {
+    // The range every consumer (Elasticsearch, JavaScript dates) can hold: +-100,000,000 days.
+    constexpr int64_t max_ms = 8'640'000'000'000'000LL;
     if (s.empty()) return std::nullopt;
     size_t dot = s.find('.');
     std::string_view whole = s.substr(0, dot);
@@ -126,6 +131,7 @@ std::optional<millis> parse_epoch(std::string_view s) {
     int64_t frac_ms = 0;
     if (dot != std::string_view::npos) {
         std::string_view f = s.substr(dot + 1);
+        if (f.empty()) return std::nullopt;
         int n = 0;
         for (char c : f) {
             if (c < '0' || c > '9') return std::nullopt;
@@ -134,9 +140,11 @@ std::optional<millis> parse_epoch(std::string_view s) {
         }
         for (int k = n; k < 3; ++k) frac_ms *= 10;
     }
+    if (v > max_ms || v < -max_ms) return std::nullopt;
     // Values above ~year 5138 in seconds are taken as milliseconds.
-    if (v > 100'000'000'000LL) return v;
-    return v * 1000 + frac_ms;
+    if (v > 100'000'000'000LL || v < -100'000'000'000LL) return v;
+    // The fraction has the sign of the whole ("-1.5" is -1500 ms).
+    return v * 1000 + (whole.front() == '-' ? -frac_ms : frac_ms);
 }
 
 std::optional<millis> parse_clf(std::string_view s) {
@@ -166,46 +174,64 @@ std::optional<millis> parse_duration(std::string_view s) {
     int64_t v = 0;
     auto r = std::from_chars(s.data(), s.data() + s.size() - 1, v);
     if (r.ec != std::errc() || r.ptr != s.data() + s.size() - 1 || v < 0) return std::nullopt;
+    int64_t unit = 0;
     switch (s.back()) {
-        case 's': return v * 1000;
-        case 'm': return v * 60'000;
-        case 'h': return v * 3'600'000;
-        case 'd': return v * 86'400'000;
-        case 'w': return v * 7 * 86'400'000;
+        case 's': unit = 1000; break;
+        case 'm': unit = 60'000; break;
+        case 'h': unit = 3'600'000; break;
+        case 'd': unit = 86'400'000; break;
+        case 'w': unit = 7 * 86'400'000LL; break;
         default: return std::nullopt;
     }
+    if (v > INT64_MAX / unit) return std::nullopt;  // would overflow
+    return v * unit;
 }
 
 void append_rfc3339(std::string& out, millis t) {
-    int64_t secs = t >= 0 ? t / 1000 : (t - 999) / 1000;
-    int64_t ms = t - secs * 1000;
-    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-    int64_t rem = secs - days * 86400;
+    // Floor division without overflow, for instants before 1970 too.
+    int64_t secs = t / 1000, ms = t % 1000;
+    if (ms < 0) {
+        ms += 1000;
+        --secs;
+    }
+    int64_t days = secs / 86400, rem = secs % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        --days;
+    }
     int64_t y;
     unsigned m, d;
     civil_from_days(days, y, m, d);
-    char buf[32];
-    auto put = [&](char* p, int64_t v, int w) {
-        for (int i = w - 1; i >= 0; --i) {
-            p[i] = static_cast<char>('0' + v % 10);
+    char buf[48];
+    char* p = buf;
+    auto put = [&](uint64_t v, int w) {
+        char tmp[24];
+        int n = 0;
+        do {
+            tmp[n++] = static_cast<char>('0' + v % 10);
             v /= 10;
-        }
+        } while (v);
+        while (n < w) tmp[n++] = '0';
+        while (n) *p++ = tmp[--n];
     };
-    put(buf, y, 4);
-    buf[4] = '-';
-    put(buf + 5, m, 2);
-    buf[7] = '-';
-    put(buf + 8, d, 2);
-    buf[10] = 'T';
-    put(buf + 11, rem / 3600, 2);
-    buf[13] = ':';
-    put(buf + 14, rem / 60 % 60, 2);
-    buf[16] = ':';
-    put(buf + 17, rem % 60, 2);
-    buf[19] = '.';
-    put(buf + 20, ms, 3);
-    buf[23] = 'Z';
-    out.append(buf, 24);
+    // RFC 3339 years are 0000..9999; beyond them, ISO 8601's expanded form (-0001, +10000).
+    if (y < 0) *p++ = '-';
+    else if (y > 9999) *p++ = '+';
+    put(static_cast<uint64_t>(y < 0 ? -y : y), 4);
+    *p++ = '-';
+    put(m, 2);
+    *p++ = '-';
+    put(d, 2);
+    *p++ = 'T';
+    put(static_cast<uint64_t>(rem / 3600), 2);
+    *p++ = ':';
+    put(static_cast<uint64_t>(rem / 60 % 60), 2);
+    *p++ = ':';
+    put(static_cast<uint64_t>(rem % 60), 2);
+    *p++ = '.';
+    put(static_cast<uint64_t>(ms), 3);
+    *p++ = 'Z';
+    out.append(buf, static_cast<size_t>(p - buf));
 }
 
 std::string rfc3339(millis t) {

@@ -110,15 +110,38 @@ void patch::build_new(std::vector<pending>& edits, std::string& out) const {
             }
             edits[j].path = {};
         }
-        if (!deeper.empty()) {
-            build_new(deeper, out);
-        } else if (!appended.empty()) {
-            write_array(out, appended);
-        } else {
-            out.append(set_value.empty() ? std::string_view("null") : set_value);
-        }
+        write_value(set_value, deeper, appended, out);
     }
     out.push_back('}');
+}
+
+// Writes the new value of one member: `base` (its current or newly set value, empty when it
+// has none) with the deeper edits merged into it when it is an object, or the appended values
+// added when it is an array; a base of another type is replaced. Used for existing members
+// and new ones alike, so "set x, then set x.y / append to x" means the same in both.
+void patch::write_value(std::string_view base, std::vector<pending>& deeper,
+                        const std::vector<std::string_view>& appended, std::string& out) const {
+    if (!deeper.empty()) {
+        if (!base.empty() && base.front() == '{') apply_object(base, deeper, out);
+        else build_new(deeper, out);
+    } else if (!appended.empty()) {
+        if (!base.empty() && base.front() == '[') {
+            // Append before the closing bracket.
+            size_t close = base.rfind(']');
+            out.append(base.substr(0, close));
+            bool empty_array = skip_ws(base, 1) == close;
+            for (auto a : appended) {
+                if (!empty_array) out.push_back(',');
+                empty_array = false;
+                out.append(a);
+            }
+            out.push_back(']');
+        } else {
+            write_array(out, appended);
+        }
+    } else {
+        out.append(base.empty() ? std::string_view("null") : base);
+    }
 }
 
 void patch::apply_object(std::string_view s, std::vector<pending>& edits, std::string& out) const {
@@ -162,29 +185,7 @@ void patch::apply_object(std::string_view s, std::vector<pending>& edits, std::s
         } else {
             out.append(s.substr(key_start, key_end - key_start));
             out.push_back(':');
-            std::string_view base = replaced ? set_value : value;
-            if (!deeper.empty()) {
-                if (!base.empty() && base.front() == '{') apply_object(base, deeper, out);
-                else build_new(deeper, out);
-            } else if (!appended.empty()) {
-                if (!base.empty() && base.front() == '[') {
-                    // Append before the closing bracket.
-                    size_t close = base.rfind(']');
-                    std::string_view head = base.substr(0, close);
-                    out.append(head);
-                    bool empty_array = skip_ws(base, 1) == close;
-                    for (auto a : appended) {
-                        if (!empty_array) out.push_back(',');
-                        empty_array = false;
-                        out.append(a);
-                    }
-                    out.push_back(']');
-                } else {
-                    write_array(out, appended);
-                }
-            } else {
-                out.append(base);
-            }
+            write_value(replaced ? set_value : value, deeper, appended, out);
         }
         i = skip_ws(s, vend);
         if (i < s.size() && s[i] == ',') i = skip_ws(s, i + 1);

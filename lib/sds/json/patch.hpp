@@ -40,6 +40,8 @@ private:
     void add(std::string_view path, std::string_view json, op kind);
     void apply_object(std::string_view obj, std::vector<pending>& edits, std::string& out) const;
     void build_new(std::vector<pending>& edits, std::string& out) const;
+    void write_value(std::string_view base, std::vector<pending>& deeper,
+                     const std::vector<std::string_view>& appended, std::string& out) const;
 
     std::vector<edit> edits_;
     std::string arena_;
