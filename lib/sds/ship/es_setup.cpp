@@ -40,12 +40,15 @@ expected<net::response> es_request(const es_connection& c, const std::string& me
     return make_error(exit_code::runtime, last);
 }
 
-status check_cluster(cli::tool& t, const es_connection& c) {
+status check_cluster(cli::tool& t, es_connection& c) {
     auto r = es_request(c, "GET", "/");
     if (!r) return make_error(exit_code::runtime, fmt::format("cannot reach the cluster: {}", r.err().message));
     if (r->status == 401 || r->status == 403)
         return make_error(exit_code::runtime, fmt::format("authentication failed: {} (HTTP {})",
                                                           net::redact_url(c.urls.front()), r->status));
+    if (r->status >= 200 && r->status < 300 && r->body.find("\"distribution\"") != std::string::npos &&
+        r->body.find("opensearch") != std::string::npos)
+        c.opensearch = true;
     if (r->status >= 200 && r->status < 300)
         t.info(fmt::format("connected to {}", net::redact_url(c.urls.front())));
     // Other statuses (Serverless has no GET /) are left to the bulk requests.
@@ -69,7 +72,7 @@ std::string index_pattern(std::string_view text) {
 }
 
 // Mappings for the fields sds writes (ECS 8 types). Strings not listed become keyword.
-std::string component_template_body() {
+std::string component_template_body(bool opensearch) {
     static const char* const text = R"({"template":{"settings":{"index":{"mapping":{"total_fields":{"limit":5000}}}},"mappings":{
 "dynamic_templates":[{"strings_as_keyword":{"match_mapping_type":"string","mapping":{"type":"keyword","ignore_above":1024}}}],
 "properties":{
@@ -100,12 +103,17 @@ std::string component_template_body() {
  "x509":{"properties":{"not_before":{"type":"date"},"not_after":{"type":"date"}}}}}}},
 "x509":{"properties":{"not_before":{"type":"date"},"not_after":{"type":"date"},"public_key_size":{"type":"long"}}},
 "threat":{"properties":{"indicator":{"properties":{"ip":{"type":"ip"},"first_seen":{"type":"date"},"last_seen":{"type":"date"}}}}},
+"aws":{"properties":{"cloudtrail":{"properties":{"flattened":{"properties":{
+ "request_parameters":{"type":"@FLAT@"},"response_elements":{"type":"@FLAT@"},"additional_eventdata":{"type":"@FLAT@"},
+ "service_event_details":{"type":"@FLAT@"}}}}}}},
 "log":{"properties":{"offset":{"type":"long"},"file":{"properties":{"path":{"type":"keyword"}}}}},
 "sds":{"properties":{"anomaly":{"properties":{"score":{"type":"float"},"ip":{"type":"ip"},"entity":{"type":"keyword"},"reasons":{"type":"keyword"}}}}}
 }}},"_meta":{"managed_by":"sds-ship","description":"mappings for the ECS fields sds produces"}})";
     std::string s;
     for (const char* p = text; *p; ++p)
         if (*p != '\n') s.push_back(*p);
+    const std::string flat = opensearch ? "flat_object" : "flattened";
+    for (size_t at; (at = s.find("@FLAT@")) != std::string::npos;) s.replace(at, 6, flat);
     return s;
 }
 
@@ -128,7 +136,7 @@ status install_templates(cli::tool& t, const es_connection& c, const options& o)
         std::string body;
     };
     step steps[] = {
-        {"/_component_template/" + net::uri_encode(component), component_template_body()},
+        {"/_component_template/" + net::uri_encode(component), component_template_body(c.opensearch)},
         {"/_index_template/" + net::uri_encode(o.template_name), index_template_body(pattern, component, o.op == "create")},
     };
     for (const auto& s : steps) {

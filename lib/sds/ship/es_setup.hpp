@@ -21,6 +21,7 @@ struct es_connection {
     std::string sigv4_service;  // "", es, aoss
     std::string region;
     std::shared_ptr<aws::credentials_provider> creds;
+    bool opensearch = false;  // learnt from GET / (version.distribution)
 };
 
 // One request to the first URL that answers (failover on transport errors).
@@ -28,12 +29,13 @@ expected<net::response> es_request(const es_connection& c, const std::string& me
                                    std::string_view body = {});
 
 // GET /: 401/403 end the run at once (exit 3); transport failures on every URL too.
-status check_cluster(cli::tool& t, const es_connection& c);
+status check_cluster(cli::tool& t, es_connection& c);
 
 // The index pattern a template covers: every {…} part becomes '*'.
 std::string index_pattern(std::string_view index_template_text);
 // The component template body (mappings for sds/ECS fields).
-std::string component_template_body();
+// `opensearch`: OpenSearch's flat_object instead of Elasticsearch's flattened.
+std::string component_template_body(bool opensearch = false);
 // The index template body for `pattern`, composed of the component.
 std::string index_template_body(const std::string& pattern, const std::string& component, bool data_stream);
 

@@ -110,7 +110,7 @@ public:
                 auto p = read_secret_file(o_.password_file);
                 if (!p) return p.err();
                 pass = *p;
-            } else if (const char* e = std::getenv("SDS_ES_PASSWORD")) {
+            } else if (const char* e = std::getenv("SDS_ES_PASSWORD"); e && *e) {
                 pass = e;
             } else {
                 return make_error(exit_code::usage, "--user needs --password-file or SDS_ES_PASSWORD");
