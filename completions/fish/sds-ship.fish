@@ -38,6 +38,6 @@ complete -c sds-ship -l cacert -x -d 'extra CA bundle (PEM) to verify the server
 complete -c sds-ship -l insecure -d 'do not verify TLS certificates (warns)'
 complete -c sds-ship -l to -x -d 'write to FILE (gzip if it ends in .gz) or s3://bucket/prefix/ instead of Elasticsearch'
 complete -c sds-ship -l endpoint-url -x -d 'S3-compatible endpoint for --to s3://'
-complete -c sds-ship -l roll-bytes -x -d 'S3: start a new object when the compressed one reaches this size'
+complete -c sds-ship -l roll-bytes -x -d 'S3: upload an object once its NDJSON (before gzip) reaches this size'
 complete -c sds-ship -l roll-interval -x -d 'S3: upload an object once it is this many seconds old'
 complete -c sds-ship -l partition-field -x -d 'S3: time field choosing the dt=YYYY-MM-DD/ partition'

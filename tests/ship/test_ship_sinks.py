@@ -72,7 +72,7 @@ class S3Sink(ToolTest):
     def test_partitioned_by_event_date_and_rolled_by_size(self):
         docs = make_docs(os.path.join(self.tmp, "d.ndjson"), 6000, pad=200)
         r = run([SHIP, "--to", "s3://%s/lake/ct/" % self.bucket, "--endpoint-url", self.srv.endpoint,
-                 "--roll-bytes", "40k", "--stats", docs], env=self.env)
+                 "--roll-bytes", "200k", "--stats", docs], env=self.env)
         self.assertEqual(r.returncode, 0, r.stderr)
         st = stats_of(r.stderr)
         self.assertConserved(st)
@@ -94,7 +94,7 @@ class S3Sink(ToolTest):
         # incompressible-ish payload so the gzip object passes 16 MiB
         path = os.path.join(self.tmp, "big.ndjson")
         with open(path, "w") as f:
-            for i in range(9000):
+            for i in range(14000):
                 f.write(json.dumps({"@timestamp": "2024-03-01T00:00:00Z", "event": {"id": str(i)},
                                     "blob": os.urandom(1500).hex()}) + "\n")
         r = run([SHIP, "--to", "s3://%s/big/" % self.bucket, "--endpoint-url", self.srv.endpoint, "--stats", path],
@@ -104,7 +104,7 @@ class S3Sink(ToolTest):
         self.assertEqual(len(keys), 1)
         h = self.sv.aws("s3api", "head-object", "--bucket", self.bucket, "--key", keys[0])
         self.assertRegex(json.loads(h.stdout)["ETag"], r"-\d+\"$")  # multipart ETag
-        self.assertEqual(len(self.get(keys[0])), 9000)
+        self.assertEqual(len(self.get(keys[0])), 14000)
 
     def test_refused_upload_dead_letters_the_records_and_exits_3(self):
         docs = make_docs(os.path.join(self.tmp, "d.ndjson"), 100)

@@ -108,7 +108,7 @@ public:
         ob.zs.write(line_, ob.data);
         ++ob.records;
         ob.raw_bytes += line_.size();
-        if (ob.data.size() >= o_.roll_bytes) {
+        if (ob.raw_bytes >= o_.roll_bytes) {
             auto s = upload(dt, ob);
             open_.erase(dt);
             if (!s) return s;

@@ -84,7 +84,7 @@ void add_options(cli::tool& t, options& o) {
     app.add_flag("--insecure", o.insecure, "do not verify TLS certificates (warns)")->group(auth);
     app.add_option("--to", o.to, "write to FILE (gzip if it ends in .gz) or s3://bucket/prefix/ instead of Elasticsearch")->group(sinks);
     app.add_option("--endpoint-url", o.endpoint_url, "S3-compatible endpoint for --to s3://")->group(sinks);
-    app.add_option("--roll-bytes", o.roll_bytes_text, "S3: start a new object when the compressed one reaches this size")
+    app.add_option("--roll-bytes", o.roll_bytes_text, "S3: upload an object once its NDJSON (before gzip) reaches this size")
         ->capture_default_str()->group(sinks);
     app.add_option("--roll-interval", o.roll_interval, "S3: upload an object once it is this many seconds old")->capture_default_str()->group(sinks);
     app.add_option("--partition-field", o.partition_field, "S3: time field choosing the dt=YYYY-MM-DD/ partition")
