@@ -9,6 +9,7 @@
 #include "sds/formats/access_log.hpp"
 #include "sds/formats/alb.hpp"
 #include "sds/formats/cloudtrail.hpp"
+#include "sds/formats/findings.hpp"
 #include "sds/formats/squid.hpp"
 #include "sds/formats/suricata.hpp"
 #include "sds/formats/vpcflow.hpp"
@@ -100,6 +101,8 @@ status normalizer::dispatch(format_id f, std::string_view raw, formats::object r
         case format_id::cloudtrail: return formats::parse_cloudtrail(rec, doc_, scratch_);
         case format_id::waf: return formats::parse_waf(rec, doc_, scratch_);
         case format_id::suricata: return formats::parse_suricata(rec, doc_, scratch_);
+        case format_id::guardduty: return formats::parse_guardduty(rec, doc_, scratch_);
+        case format_id::health: return formats::parse_health(rec, doc_, scratch_);
         default: break;
     }
     return formats::reject(fmt::format("not a {} record", info(f).name));
@@ -139,6 +142,7 @@ status normalizer::dispatch_text(std::string_view message, const format_info*& u
 status normalizer::process(std::string_view text, formats::object rec, std::string& out) {
     doc_.clear();
     header_ = false;
+    extra_ = 0;
     std::optional<format_id> f = forced_;
     std::string_view raw = text;  // what event.original and the content hash see
     std::string_view message = formats::str(rec, "message");
@@ -172,6 +176,7 @@ status normalizer::process(std::string_view text, formats::object rec, std::stri
         }
         used = &info(*f);
         if (!used->json) return formats::reject(fmt::format("not a {} record (JSON given)", used->name));
+        if (*f == format_id::securityhub) return process_findings(raw, rec, target, out);
         st = dispatch(*f, raw, target);
     } else {
         raw = message;
@@ -179,6 +184,34 @@ status normalizer::process(std::string_view text, formats::object rec, std::stri
     }
     if (!st) return st;
     if (header_) return {};  // a layout line (VPC Flow header): nothing to write
+    return finish(used, raw, rec, out);
+}
+
+status normalizer::process_findings(std::string_view raw, formats::object rec, formats::object target, std::string& out) {
+    // A Security Hub EventBridge event carries detail.findings[]: one document per finding.
+    const format_info* used = &info(format_id::securityhub);
+    formats::object base = formats::finding_of(target);
+    simdjson::dom::element list;
+    if (!formats::val(base, "findings", list) || !list.is_array()) {
+        doc_.clear();
+        if (auto st = formats::parse_securityhub(base, doc_, scratch_); !st) return st;
+        return finish(used, raw, rec, out);
+    }
+    size_t n = 0;
+    for (simdjson::dom::element e : simdjson::dom::array(list)) {
+        formats::object finding;
+        if (e.get_object().get(finding)) return formats::reject("securityhub: a finding is not an object");
+        doc_.clear();
+        if (auto st = formats::parse_securityhub(finding, doc_, scratch_); !st) return st;
+        if (auto st = finish(used, raw, rec, out); !st) return st;
+        ++n;
+    }
+    if (n == 0) return formats::reject("securityhub: no findings");
+    extra_ = n - 1;
+    return {};
+}
+
+status normalizer::finish(const format_info* used, std::string_view raw, formats::object rec, std::string& out) {
     if (!doc_.has("@timestamp")) return formats::reject("no timestamp");
 
     // What every document gets.
@@ -261,7 +294,10 @@ exit_code run(cli::tool& t, const options& o) {
             ++t.count().filtered;  // a VPC Flow header line: a layout, not a record
             return {};
         }
-        ++t.count().out;
+        // One record may fan out (Security Hub findings[]): count each document as read and
+        // written, so in == out + rejected + filtered holds.
+        t.count().in += norm.extra_outputs();
+        t.count().out += 1 + norm.extra_outputs();
         t.out().commit();
         return {};
     });

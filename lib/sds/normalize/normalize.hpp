@@ -46,6 +46,8 @@ public:
     void new_source() { vpcflow_.reset_header(); }
     // The last process() read a layout line (VPC Flow header) and wrote nothing.
     bool was_header() const noexcept { return header_; }
+    // Documents beyond the first written by the last process() (Security Hub findings[]).
+    uint64_t extra_outputs() const noexcept { return extra_; }
 
     // The stable event.id fallbacks (DESIGN.md section 2), exposed for tests.
     static std::string provenance_id(std::string_view uri, uint64_t line);
@@ -54,6 +56,8 @@ public:
 private:
     normalizer() = default;
     status dispatch(format_id f, std::string_view raw, formats::object rec);
+    status process_findings(std::string_view raw, formats::object rec, formats::object target, std::string& out);
+    status finish(const format_info* used, std::string_view raw, formats::object rec, std::string& out);
     status dispatch_text(std::string_view message, const format_info*& used);
     std::string_view ingested();
 
@@ -71,6 +75,7 @@ private:
     std::string id_buf_;
     formats::vpcflow_parser vpcflow_;
     bool header_ = false;
+    uint64_t extra_ = 0;
 };
 
 }  // namespace sds::normalize
