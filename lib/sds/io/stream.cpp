@@ -134,9 +134,9 @@ status auto_decoder::pass(std::string_view chunk) {
     while (in.pos < in.size) {
         ZSTD_outBuffer out{st.out.data() + st.out.size(), st.out.capacity() - st.out.size(), 0};
         size_t r = ZSTD_decompressStream(st.zs, &out, &in);
+        st.out.resize(st.out.size() + out.pos);  // kept even when this call fails, as for gzip
         if (ZSTD_isError(r)) return fail(std::string("zstd: ") + ZSTD_getErrorName(r));
         st.zstd_frame_done = (r == 0);
-        st.out.resize(st.out.size() + out.pos);
         if (st.out.size() == st.out.capacity()) {
             bytes_out_ += st.out.size();
             if (auto s = next_.consume(st.out.view()); !s) return s;
