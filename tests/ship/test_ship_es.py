@@ -60,6 +60,14 @@ class Delivery(Base):
         self.assertEqual(self.es.count(self.name + "-*"), 100_000)
         self.assertEqual(read_ndjson(self.dl), [])
 
+    def test_round_robin_fails_over_from_a_dead_url(self):
+        docs = make_docs(os.path.join(self.tmp, "rr.ndjson"), 5000)
+        r, st = self.ship("--es", "http://127.0.0.1:9", "--batch-docs", "500", "--retry-delay", "0.01", inputs=[docs])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(st["out"], 5000)
+        self.assertGreater(st["retries"], 0)  # requests sent to the dead URL went to the live one
+        self.assertEqual(self.es.count(self.name + "-*"), 5000)
+
     def test_op_index_overwrites_and_keeps_count(self):
         docs = make_docs(os.path.join(self.tmp, "idx.ndjson"), 3000)
         for _ in range(2):
