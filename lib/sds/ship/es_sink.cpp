@@ -361,13 +361,10 @@ private:
         if (tr->b.attempts == 0 && tr->b.first_try == clock::time_point{}) tr->b.first_try = clock::now();
         const std::string& base = urls_[next_url_++ % urls_.size()];
         tr->url = base + "/_bulk";
-        // Only what is read back: a fifth of the response to build, send and parse.
-        std::string q = "filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason,"
-                        "items.*.error.caused_by.reason";
-        if (!o_.pipeline.empty()) q += "&";
-        if (!o_.pipeline.empty()) q += "pipeline=" + net::uri_encode(o_.pipeline);
+        std::string q;
+        if (!o_.pipeline.empty()) q += "&pipeline=" + net::uri_encode(o_.pipeline);
         if (o_.refresh) q += "&refresh=wait_for";
-        tr->url += "?" + q;
+        if (!q.empty()) tr->url += "?" + q.substr(1);
         std::string_view payload = tr->b.body;
         if (o_.compress) {
             gzip_compress(tr->b.body, tr->wire, 1);
@@ -418,7 +415,8 @@ private:
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, tr->headers);
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &es_sink::on_data);
         curl_easy_setopt(e, CURLOPT_WRITEDATA, &tr->response);
-        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+        // --compress: gzip both ways (on a LAN or loopback, compressing responses only costs CPU).
+        if (o_.compress) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(e, CURLOPT_ERRORBUFFER, tr->errbuf);
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);

@@ -60,7 +60,7 @@ void add_options(cli::tool& t, options& o) {
     app.add_option("--batch-docs", o.batch_docs, "send a bulk request when it holds this many documents")->capture_default_str()->group(es);
     app.add_option("--flush-interval", o.flush_interval, "send a partial batch once its oldest document waited this many seconds (0: never)")
         ->capture_default_str()->group(es);
-    app.add_flag("--compress", o.compress, "gzip request bodies")->group(es);
+    app.add_flag("--compress", o.compress, "gzip request bodies and accept gzip responses")->group(es);
     app.add_option("--concurrency", o.concurrency, "bulk requests in flight at once")->capture_default_str()->check(CLI::Range(1, 256))->group(es);
     app.add_option("--max-retries", o.max_retries, "retries of a request (429, 5xx, timeouts, resets) before giving up")
         ->capture_default_str()->check(CLI::Range(0, 1000))->group(es);
