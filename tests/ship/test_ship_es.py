@@ -247,6 +247,26 @@ class Faults(Base):
         self.assertIn("es_rejected_execution_exception", dl[0]["reason"])
 
 
+class Signals(Base):
+    def test_sigterm_stops_reading_delivers_what_was_read_and_exits_130(self):
+        self.need_test_server()
+        docs = make_docs(os.path.join(self.tmp, "term.ndjson"), 50_000, pad=40)
+        self.es.fault(latency_ms=200)
+        p = subprocess.Popen([SHIP, "--es", self.es.url, "--index", self.name + "-{@timestamp:%Y.%m.%d}",
+                              "--batch-docs", "500", "--stats", "--dead-letter", self.dl, docs],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(1.0)
+        p.send_signal(signal.SIGTERM)
+        err = p.communicate(timeout=120)[1]
+        self.es.fault(reset=True)
+        self.assertEqual(p.returncode, 130, err)
+        st = stats_of(err)
+        self.assertConserved(st)
+        self.assertLess(st["in"], 50_000)
+        self.assertEqual(st["rejected"], 0)
+        self.assertEqual(self.es.count(self.name + "-*"), st["out"])
+
+
 class BodyLimit(Base):
     server_args = ("--max-body-bytes", "200000")
 

@@ -130,7 +130,6 @@ exit_code run(cli::tool& t, options& o) {
 
     simdjson::dom::parser inner;
     exit_code read = cli::read_records(t, o.inputs, [&](const io::record& r) -> status {
-        if (interrupted()) return make_error(exit_code::interrupted, "interrupted");
         record_ref ref{r.text, r.doc, r.source, r.line};
         if (o.from_dead_letter) {
             std::string_view rec;
@@ -146,7 +145,10 @@ exit_code run(cli::tool& t, options& o) {
             ref.text = rec;
             ref.doc = d;
         }
-        return s.add(ref);
+        // SIGINT/SIGTERM: this record (already counted) still goes out; reading stops after it.
+        if (auto st = s.add(ref); !st) return st;
+        if (interrupted()) return make_error(exit_code::interrupted, "interrupted: stopped reading");
+        return {};
     });
     exit_code fin = s.finish();
     return worst(read, fin);
