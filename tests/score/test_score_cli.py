@@ -129,6 +129,23 @@ class ScoreCli(sds_test.ToolTest):
             self.assertEqual(imgs[0], imgs[1])
             self.assertEqual(imgs[0], imgs[2])
 
+    def test_long_tail_entities_share_hashed_vectors(self):
+        with tempfile.TemporaryDirectory() as d:
+            p = os.path.join(d, "m")
+            r = sds_test.run([SCORE, "train", "--entity", "user.name", "--ip", "source.ip", "-o", p, "--max-entities", "1",
+                              "--stats"], stdin=logins())
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(sds_test.stats_of(r.stderr)["entities"], 1)
+            recs = [{"user": {"name": u}, "source": {"ip": ip}} for u, ip in
+                    (("alice", "81.2.69.7"), ("bob", "24.1.2.2"), ("bob", "81.2.69.7"))]
+            r = sds_test.run([SCORE, "--model", p], stdin="".join(json.dumps(x) + "\n" for x in recs))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            a = [x["sds"]["anomaly"] for x in sds_test.ndjson(r.stdout)]
+            # Both are known entities (one exact, one hashed); each is judged by its own history.
+            self.assertEqual(a[0]["reasons"], [])
+            self.assertEqual(a[1]["reasons"], [])
+            self.assertEqual(a[2]["reasons"], ["address", "prefix24", "prefix16"])
+
     def test_usage_errors(self):
         self.assertEqual(sds_test.run([SCORE], stdin="").returncode, 2)  # no --model, no --learn
         self.assertEqual(sds_test.run([SCORE, "train", "-o", "/tmp/x"], stdin="").returncode, 2)

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -64,6 +66,10 @@ metrics measure(std::vector<double> normal, std::vector<double> anomalous) {
     m.n = anomalous.size();
     if (normal.empty() || anomalous.empty()) return m;
     // AUC = P(anomalous > normal) + P(tie)/2, by ranks over the pooled scores.
+    // A non-finite score (a model that diverged) must not break the sort: count it as maximal.
+    for (auto* v : {&normal, &anomalous})
+        for (double& s : *v)
+            if (!std::isfinite(s)) s = std::numeric_limits<double>::max();
     std::vector<std::pair<double, bool>> all;
     all.reserve(normal.size() + anomalous.size());
     for (double s : normal) all.emplace_back(s, false);

@@ -70,7 +70,7 @@ result scorer::score(const pair& p) const {
             sd = m_->global_std();
         }
         r.raw = raw;
-        r.z = (raw - mean) / sd;
+        r.z = std::isfinite(raw) ? (raw - mean) / sd : 0.0;
         // Bounded below half the smallest novelty step, so the model orders events within a tier
         // of novelty and never overturns it (which keeps it at least as good as novelty alone).
         r.score -= z_weight * std::tanh(r.z / 2);

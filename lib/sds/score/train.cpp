@@ -148,6 +148,7 @@ expected<model_data> trainer::train(const fields& f) {
     threads = std::min<unsigned>(threads, S);
 
     std::vector<shard_state> st(S);
+    std::vector<uint8_t> sharers(feature_rows, 0);
     for (auto& s : st) s.init(dim);
     float* U = m.entity_vecs.data();
     float* F = m.features.data();
@@ -213,7 +214,13 @@ expected<model_data> trainer::train(const fields& f) {
             auto work = [&] {
                 for (uint32_t s; (s = next.fetch_add(1)) < S;) run_shard(s, round, epoch, lr);
             };
+            // A row updated by several shards gets the mean of their deltas (parameter
+            // averaging): summing them would multiply the step of popular rows (a country, a
+            // large ASN) by the number of shards and diverge.
             auto merge = [&](unsigned t) {
+                for (uint32_t s = 0; s < S; ++s)
+                    for (uint32_t row : st[s].touched)
+                        if (row % threads == t) ++sharers[row];
                 for (uint32_t s = 0; s < S; ++s) {
                     const shard_state& ss = st[s];
                     for (size_t j = 0; j < ss.touched.size(); ++j) {
@@ -221,9 +228,13 @@ expected<model_data> trainer::train(const fields& f) {
                         if (row % threads != t) continue;
                         float* dst = F + size_t(row) * dim;
                         const float* src = ss.delta.data() + j * dim;
-                        for (uint32_t d = 0; d < dim; ++d) dst[d] += src[d];
+                        const float share = 1.0f / float(sharers[row]);
+                        for (uint32_t d = 0; d < dim; ++d) dst[d] += src[d] * share;
                     }
                 }
+                for (uint32_t s = 0; s < S; ++s)
+                    for (uint32_t row : st[s].touched)
+                        if (row % threads == t) sharers[row] = 0;
             };
             if (threads == 1) {
                 work();
