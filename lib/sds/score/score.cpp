@@ -216,9 +216,12 @@ std::unique_ptr<record_stage> make_anomaly_stage(cli::tool& t, const options& o,
 exit_code run_score(cli::tool& t, options& o, std::vector<std::unique_ptr<record_stage>> extra) {
     exit_code err;
     std::vector<std::unique_ptr<record_stage>> stages;
-    auto a = make_anomaly_stage(t, o, err);
-    if (!a) return err;
-    stages.push_back(std::move(a));
+    // Anomaly scoring runs when asked for (--model/--learn), or when nothing else was asked.
+    if (!o.model.empty() || o.learn || extra.empty()) {
+        auto a = make_anomaly_stage(t, o, err);
+        if (!a) return err;
+        stages.push_back(std::move(a));
+    }
     for (auto& s : extra) stages.push_back(std::move(s));
     json::patch edits;
     exit_code result = cli::read_records(t, o.inputs, [&](const io::record& r) -> status {
@@ -227,6 +230,10 @@ exit_code run_score(cli::tool& t, options& o, std::vector<std::unique_ptr<record
             verdict v = s->process(r, edits);
             if (v.reject) {
                 t.reject(v.reason, r.source, r.line, r.text);
+                return {};
+            }
+            if (v.drop) {
+                ++t.count().filtered;
                 return {};
             }
         }

@@ -13,6 +13,7 @@ namespace sds::score {
 struct verdict {
     bool reject = false;
     std::string reason;  // for the dead letter
+    bool drop = false;   // not written, counted as filtered (e.g. --alerts-only)
 };
 
 class record_stage {
