@@ -8,7 +8,7 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config
   libsimdjson-dev libcli11-dev libfmt-dev doctest-dev
   libcurl4-openssl-dev libssl-dev zlib1g-dev libzstd-dev libisal-dev
-  libmaxminddb-dev libyaml-cpp-dev libpugixml-dev
+  libmaxminddb-dev libyaml-cpp-dev libpugixml-dev libre2-dev
 )
 test_pkgs=(
   python3 jq gojq clang libclang-rt-14-dev openssl ca-certificates

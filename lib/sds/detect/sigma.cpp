@@ -1,12 +1,12 @@
 #include "sds/detect/sigma.hpp"
 
 #include <fmt/format.h>
+#include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <optional>
-#include <regex>
 #include <set>
 
 #include "sds/core/ip.hpp"
@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 struct value_test {
     enum class kind { pattern, regex, cidr, null, boolean, fieldref } k = kind::pattern;
     pattern pat;
-    std::shared_ptr<std::regex> re;
+    std::shared_ptr<re2::RE2> re;
     ip::network net;
     bool b = false;
     std::string ref;  // fieldref: the other field
@@ -85,11 +85,11 @@ value_test make_value(const YAML::Node& v, const std::vector<std::string>& mods,
         else if (m == "endswith") ends = true;
         else if (m == "re") {
             t.k = value_test::kind::regex;
-            try {
-                t.re = std::make_shared<std::regex>(s, std::regex::ECMAScript | std::regex::optimize);
-            } catch (const std::regex_error& e) {
-                throw refused_error{fmt::format("invalid regular expression '{}' ({})", s, e.what())};
-            }
+            re2::RE2::Options ro;
+            ro.set_log_errors(false);
+            t.re = std::make_shared<re2::RE2>(s, ro);
+            if (!t.re->ok())
+                throw refused_error{fmt::format("invalid or unsupported regular expression '{}' ({})", s, t.re->error())};
             return t;
         } else if (m == "cidr") {
             auto n = ip::parse_cidr(s);
@@ -362,7 +362,7 @@ bool value_matches(const value_test& v, const std::vector<simdjson::dom::element
                 if (v.pat.matches(s)) return true;
                 break;
             case value_test::kind::regex:
-                if (std::regex_search(s.begin(), s.end(), *v.re)) return true;
+                if (re2::RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *v.re)) return true;
                 break;
             case value_test::kind::cidr:
                 if (auto a = ip::parse(s); a && ip::contains(v.net, *a)) return true;
