@@ -47,11 +47,14 @@ class Frame(sds_test.ToolTest):
     def test_progress_drawn_when_stderr_is_a_terminal(self):
         master, slave = pty.openpty()
         try:
-            with tempfile.TemporaryFile() as inp:
-                inp.write(LINES * 200)
-                inp.seek(0)
-                p = subprocess.run([FETCH], stdin=inp, stdout=subprocess.DEVNULL, stderr=slave, timeout=60)
-            self.assertEqual(p.returncode, 0)
+            # Input arrives over more than the 250 ms between two progress draws.
+            p = subprocess.Popen([FETCH], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=slave)
+            for _ in range(4):
+                p.stdin.write(LINES)
+                p.stdin.flush()
+                time.sleep(0.2)
+            p.stdin.close()
+            self.assertEqual(p.wait(timeout=60), 0)
             os.close(slave)
             slave = None
             seen = b""
