@@ -31,3 +31,14 @@ echo "   sds-enrich:    $(cat "$out/enrich.stats")"
 jq -c -n '[inputs | select(.threat.enrichments) | {"@timestamp", host: .host.name, destination: .destination.ip,
   indicator: .threat.enrichments[0].indicator.name, provider: .threat.enrichments[0].indicator.provider}] | .[:3][]' \
   "$out/enriched.ecs.ndjson"
+echo
+echo "== sds-score: built-in detections and online anomaly scoring (--learn: no model needed on day one)"
+"$bin/sds-score" --stats --builtin-rules --learn --entity aws.cloudtrail.user_identity.arn --ip source.ip \
+  "$out/enriched.ecs.ndjson" > "$out/scored.ecs.ndjson" 2> "$out/score.stats"
+echo "   sds-score:     $(cat "$out/score.stats")"
+jq -r 'select(.event.kind == "alert") | "   alert \(.event.risk_score) \(.rule.name): \(.sds.response.command // "-")"' \
+  "$out/scored.ecs.ndjson"
+echo
+echo "== sds-ship: to a gzipped NDJSON file (give --es URL to load Elasticsearch/OpenSearch instead)"
+"$bin/sds-ship" --stats --to "$out/shipped.ndjson.gz" < "$out/scored.ecs.ndjson" 2> "$out/ship.stats"
+echo "   sds-ship:      $(cat "$out/ship.stats")"
