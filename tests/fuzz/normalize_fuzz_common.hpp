@@ -42,9 +42,17 @@ inline void normalize_lines(const uint8_t* data, size_t size, const char* format
         }
         if (norm->was_header()) continue;
         if (out.empty() || out.back() != '\n') std::abort();
-        simdjson::dom::element doc;
-        if (parser.parse(out.data(), out.size() - 1).get(doc)) std::abort();  // always valid JSON
-        if (doc["@timestamp"].error() || doc["event"]["id"].error()) std::abort();
+        // One input line may fan out into several documents (Security Hub findings[]): each
+        // line of the output must be a valid JSON object with a timestamp and an id.
+        std::string_view docs(out);
+        while (!docs.empty()) {
+            size_t end = docs.find('\n');
+            if (end == std::string_view::npos || end == 0) std::abort();
+            simdjson::dom::element doc;
+            if (parser.parse(docs.data(), end).get(doc)) std::abort();  // always valid JSON
+            if (doc["@timestamp"].error() || doc["event"]["id"].error()) std::abort();
+            docs.remove_prefix(end + 1);
+        }
     }
 }
 
