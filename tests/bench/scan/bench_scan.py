@@ -56,6 +56,8 @@ def main():
     variants = [
         ("sds-scan (--rate 0, no banners)", [scan, "-p", "-", "--rate", "0", "--concurrency", "1024",
                                               "--banner-timeout", "0", "--no-tls", HOST]),
+        ("sds-scan (--rate 0, --concurrency 4096)", [scan, "-p", "-", "--rate", "0", "--concurrency", "4096",
+                                                      "--banner-timeout", "0", "--no-tls", HOST]),
         ("sds-scan (--rate 0, banners 1s)", [scan, "-p", "-", "--rate", "0", "--concurrency", "1024",
                                               "--no-tls", HOST]),
         ("sds-scan (defaults: --rate 2000)", [scan, "-p", "-", "--no-tls", HOST]),
