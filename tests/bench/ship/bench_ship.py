@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """sds-ship vs elasticdump (npm) vs curl posting pre-built bulk bodies (the ceiling), against
-the same es_server.py in the same run (--skip-doc-parsing --no-source: benchmark mode).
+the same server in the same run: es_bench_server (C++, built with the tests; ids and versions
+only, action lines parsed, sources not) or, with --server python, es_server.py
+--skip-doc-parsing --no-source.
 
     python3 tests/bench/ship/bench_ship.py [--docs 1000000] [--concurrency 2] [--build DIR]
 
 Prints docs/s for each and the ratios. elasticdump is installed with npm into --npm-prefix (a
 temporary folder by default; reused when already there). Whether the server is the bottleneck
-is measured, not assumed: for each run the server's own CPU time (from /proc) and its in-bulk
-time (/_sds_stats bulk_seconds) are divided by the wall time. A server near 100% of a core in a
-run means that run measured the server, not the client."""
+is measured, not assumed: for each run the server's own CPU time (from /proc) is divided by the
+wall time (its share of a core) and by the documents (its CPU cost per document, hence its
+capacity in docs/s per core). The curl ceiling is only a ceiling of the client side when it is
+well below that capacity and the server is far from a whole core."""
 import argparse
 import hashlib
 import resource
@@ -39,10 +42,15 @@ def http(url, method="GET", body=None):
 
 
 class Server:
-    def __init__(self, tmp):
+    def __init__(self, tmp, kind, build):
         pf = os.path.join(tmp, "port")
-        self.proc = subprocess.Popen([sys.executable, os.path.join(SRC, "tests/servers/es/es_server.py"), "--port", "0",
-                                      "--port-file", pf, "--skip-doc-parsing", "--no-source", "--no-builtin-templates"])
+        if kind == "cxx":
+            argv = [os.path.join(build, "es_bench_server")]
+        else:
+            argv = [sys.executable, os.path.join(SRC, "tests/servers/es/es_server.py"), "--skip-doc-parsing", "--no-source",
+                    "--no-builtin-templates"]
+        self.name = os.path.basename(argv[-1] if kind == "cxx" else argv[1])
+        self.proc = subprocess.Popen(argv + ["--port", "0", "--port-file", pf])
         while not os.path.exists(pf):
             time.sleep(0.05)
         self.url = "http://127.0.0.1:" + open(pf).read().strip()
@@ -128,10 +136,13 @@ def measure(server, name, cmd, n, **kw):
     if r.returncode != 0:
         print("%s failed (%d): %s" % (name, r.returncode, r.stderr.decode()[-500:]), file=sys.stderr)
     res = {"name": name, "docs": got, "expected": n, "seconds": wall, "docs_per_s": got / wall if wall else 0,
-           "server_cpu_share": cpu / wall, "server_bulk_share": st.get("bulk_seconds", 0) / wall,
-           "requests": st.get("bulk_requests"), "client_cpu_seconds": client_cpu}
-    print("%-12s %9d docs %8.2f s %10.0f docs/s   client CPU %6.2f s   server CPU %3.0f%% of a core"
-          % (name, got, wall, res["docs_per_s"], client_cpu, 100 * res["server_cpu_share"]))
+           "server_cpu_seconds": cpu, "server_cpu_share": cpu / wall, "server_bulk_share": st.get("bulk_seconds", 0) / wall,
+           "server_us_per_doc": 1e6 * cpu / got if got else 0, "requests": st.get("bulk_requests"),
+           "client_cpu_seconds": client_cpu, "client_us_per_doc": 1e6 * client_cpu / got if got else 0}
+    print("%-12s %9d docs %8.2f s %10.0f docs/s   client CPU %6.2f s (%5.2f us/doc)   server CPU %5.2f s "
+          "(%4.2f us/doc, %3.0f%% of a core)"
+          % (name, got, wall, res["docs_per_s"], client_cpu, res["client_us_per_doc"], cpu, res["server_us_per_doc"],
+             100 * res["server_cpu_share"]))
     return res
 
 
@@ -144,6 +155,8 @@ def main():
     ap.add_argument("--build", default=os.path.join(SRC, "build", "release"))
     ap.add_argument("--npm-prefix", default=os.path.join(tempfile.gettempdir(), "sds-bench-elasticdump"))
     ap.add_argument("--skip-elasticdump", action="store_true")
+    ap.add_argument("--server", choices=("cxx", "python"), default="cxx",
+                    help="es_bench_server (default) or es_server.py --skip-doc-parsing --no-source")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="sds-bench-ship-")
     try:
@@ -154,7 +167,8 @@ def main():
         bodies_dir = os.path.join(tmp, "bodies")
         os.mkdir(bodies_dir)
         bodies = build_bodies(docs, bodies_dir, a.batch_bytes)
-        server = Server(tmp)
+        server = Server(tmp, a.server, a.build)
+        print("server: %s (pid %d), %d CPUs" % (server.name, server.proc.pid, os.cpu_count()))
         results = []
         ship = os.path.join(a.build, "sds-ship")
         results.append(measure(server, "sds-ship", [ship, "--es", server.url, "--index", "bench", "--concurrency",
@@ -194,11 +208,18 @@ def main():
         print("sds-ship / curl ceiling: %.2f" % (s / by["curl"]["docs_per_s"]))
         if "elasticdump" in by and by["elasticdump"]["docs_per_s"]:
             print("sds-ship / elasticdump:  %.1f" % (s / by["elasticdump"]["docs_per_s"]))
+        # Is the server the bottleneck? Its capacity on one core (documents per CPU-second of
+        # the server) must be well above the rates measured, and its share of a core well below 1.
+        for r in results:
+            cap = 1e6 / r["server_us_per_doc"] if r["server_us_per_doc"] else 0
+            print("server during %-11s %3.0f%% of a core, %.2f us CPU/doc -> capacity %.0f docs/s per core = %.1fx the "
+                  "rate measured" % (r["name"], 100 * r["server_cpu_share"], r["server_us_per_doc"], cap,
+                                     cap / r["docs_per_s"] if r["docs_per_s"] else 0))
         for r in results:
             if r["docs"] != r["expected"]:
                 print("WARNING: %s loaded %d of %d documents" % (r["name"], r["docs"], r["expected"]))
             if r["server_cpu_share"] > 0.85:
-                print("NOTE: the server used %.0f%% of a core during %s: that run is bounded by the Python server"
+                print("NOTE: the server used %.0f%% of a core during %s: that run is bounded by the server"
                       % (100 * r["server_cpu_share"], r["name"]))
         print(json.dumps(results))
     finally:
