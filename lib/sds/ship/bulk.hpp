@@ -47,10 +47,22 @@ enum class id_mode { derived, field, none };
 std::optional<std::string> document_id(simdjson::dom::element doc, std::string_view raw, id_mode mode,
                                        std::string_view field);
 
+// The same, into buffers kept across records (no allocation per document once they have grown).
+// Returns false when there is no id; otherwise the id is in `b.id`.
+struct id_buffers {
+    std::string id, key, scratch1, scratch2;
+};
+bool document_id(simdjson::dom::element doc, std::string_view raw, id_mode mode, std::string_view field,
+                 id_buffers& b);
+
+// Appends hash::hex128(data) to `out`, computing its two halves in one pass.
+void append_hex128(std::string& out, std::string_view data);
+
 enum class op_type { index, create };
 
 // Appends one action line ({"create":{"_index":"x","_id":"y"}}\n) to `out`.
 void append_action(std::string& out, op_type op, std::string_view index, const std::optional<std::string>& id);
+void append_action(std::string& out, op_type op, std::string_view index, const std::string* id);
 
 // What to do with one bulk item, from its status.
 enum class item_fate { delivered, already_present, retry, reject };

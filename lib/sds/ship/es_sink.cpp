@@ -154,8 +154,8 @@ public:
             t_.reject(*why, r.source, r.line, r.text);
             return {};
         }
-        auto id = document_id(r.doc, r.text, mode_, o_.id_field);
-        if (id && id->size() > 512) {
+        bool has_id = document_id(r.doc, r.text, mode_, o_.id_field, ids_);
+        if (has_id && ids_.id.size() > 512) {
             t_.reject(fmt::format("_id longer than 512 bytes from {}", o_.id_field), r.source, r.line, r.text);
             return {};
         }
@@ -174,7 +174,7 @@ public:
         if (current_.items.empty()) current_since_ = clock::now();
         item it;
         it.action_off = current_.body.size();
-        append_action(current_.body, op_, index_, id);
+        append_action(current_.body, op_, index_, has_id ? &ids_.id : nullptr);
         it.doc_off = current_.body.size();
         current_.body.append(r.text);
         it.doc_end = current_.body.size();
@@ -186,7 +186,7 @@ public:
             space_.wait(lk, [&] { return queue_.size() < static_cast<size_t>(o_.concurrency) || fatal_.load(); });
             if (!fatal_.load()) {
                 queue_.push_back(std::move(current_));
-                current_ = batch{};
+                current_ = fresh_batch();
                 lk.unlock();
                 curl_multi_wakeup(multi_);
             }
@@ -228,6 +228,20 @@ private:
     std::string fatal_msg() {
         std::lock_guard lk(m_);
         return fatal_msg_;
+    }
+
+    // A batch to fill, with the buffers of one already delivered when there is one (so the
+    // 5 MiB bodies are not allocated, page-faulted and freed for every request). Under m_.
+    batch fresh_batch() {
+        if (spare_.empty()) return batch{};
+        batch b = std::move(spare_.back());
+        spare_.pop_back();
+        b.body.clear();
+        b.items.clear();
+        b.attempts = 0;
+        b.first_try = b.due = clock::time_point{};
+        b.last_error.clear();
+        return b;
     }
 
     // Input thread: hands the sender's outcomes to the tool.
@@ -274,7 +288,7 @@ private:
                         now - current_since_ >= std::chrono::duration<double>(o_.flush_interval) &&
                         queue_.size() < static_cast<size_t>(o_.concurrency)) {
                         queue_.push_back(std::move(current_));
-                        current_ = batch{};
+                        current_ = fresh_batch();
                     }
                     size_t free = static_cast<size_t>(o_.concurrency) - std::min(inflight_.size(), size_t(o_.concurrency));
                     for (auto itr = retry_.begin(); itr != retry_.end() && starting.size() < free;) {
@@ -356,7 +370,18 @@ private:
     }
 
     void start(batch b) {
-        auto tr = std::make_unique<transfer>();
+        std::unique_ptr<transfer> tr;
+        if (!spare_transfers_.empty()) {
+            // Reused, so its response buffer keeps its capacity.
+            tr = std::move(spare_transfers_.back());
+            spare_transfers_.pop_back();
+            tr->response.clear();
+            tr->wire.clear();
+            tr->headers = nullptr;
+            tr->errbuf[0] = 0;
+        } else {
+            tr = std::make_unique<transfer>();
+        }
         tr->b = std::move(b);
         if (tr->b.attempts == 0 && tr->b.first_try == clock::time_point{}) tr->b.first_try = clock::now();
         const std::string& base = urls_[next_url_++ % urls_.size()];
@@ -456,6 +481,14 @@ private:
         auto node = inflight_.extract(e);
         curl_multi_remove_handle(multi_, e);
         auto& tr = node.mapped();
+        finish_transfer(e, rc, tr);
+        if (spare_transfers_.size() < static_cast<size_t>(o_.concurrency)) {
+            tr->b = batch{};
+            spare_transfers_.push_back(std::move(tr));
+        }
+    }
+
+    void finish_transfer(CURL* e, CURLcode rc, std::unique_ptr<transfer>& tr) {
         curl_slist_free_all(tr->headers);
         tr->headers = nullptr;
         long status = 0;
@@ -532,6 +565,7 @@ private:
         if (!r->errors) {
             std::lock_guard lk(m_);
             delivered_ += tr.b.items.size();
+            if (spare_.size() < 2) spare_.push_back(std::move(tr.b));
             return;
         }
         uint64_t ok = 0, already = 0;
@@ -587,6 +621,7 @@ private:
     std::string region_;
     std::shared_ptr<aws::credentials_provider> creds_;
     std::string index_;  // input thread scratch
+    id_buffers ids_;     // input thread scratch
 
     // shared with the sender, under m_
     std::mutex m_;
@@ -595,6 +630,7 @@ private:
     clock::time_point current_since_{};
     std::deque<batch> queue_;
     std::vector<batch> retry_;
+    std::vector<batch> spare_;  // delivered batches whose buffers fresh_batch() reuses
     bool closed_ = false;
     std::atomic<bool> fatal_{false};
     exit_code fatal_code_ = exit_code::runtime;
@@ -608,6 +644,7 @@ private:
     // sender thread only
     CURLM* multi_ = nullptr;
     std::unordered_map<CURL*, std::unique_ptr<transfer>> inflight_;
+    std::vector<std::unique_ptr<transfer>> spare_transfers_;
     std::vector<CURL*> idle_;
     size_t next_url_ = 0;
     std::mt19937_64 rng_;

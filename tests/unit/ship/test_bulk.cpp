@@ -70,6 +70,34 @@ TEST_CASE("ship document_id: hex128 of event.dataset, 0x1f, event.id (pinned)") 
     CHECK(document_id(parse(p, doc3), doc3, id_mode::derived, "") != id);
 }
 
+TEST_CASE("ship append_hex128: the same digest as hash::hex128 at every length") {
+    std::string data;
+    for (int n = 0; n < 80; ++n) {
+        std::string out = "x";
+        append_hex128(out, data);
+        CHECK(out == "x" + sds::hash::hex128(data));
+        data.push_back(static_cast<char>(n * 37 + 200));  // high bytes too
+    }
+}
+
+TEST_CASE("ship document_id: reused buffers give the ids of the allocating form, record after record") {
+    simdjson::dom::parser p;
+    id_buffers b;
+    const char* docs[] = {R"({"event":{"dataset":"aws.cloudtrail","id":"a-rather-long-event-id-0123456789"}})",
+                          R"({"event":{"id":7}})", R"({"a":1})", R"({"event":{"dataset":"x","id":"e"}})"};
+    for (const char* d : docs) {
+        std::string doc = d;
+        auto want = document_id(parse(p, doc), doc, id_mode::derived, "");
+        REQUIRE(document_id(parse(p, doc), doc, id_mode::derived, "", b));
+        CHECK(b.id == *want);
+    }
+    std::string doc = R"({"k":{"id":12345}})";
+    REQUIRE(document_id(parse(p, doc), doc, id_mode::field, "k.id", b));
+    CHECK(b.id == "12345");
+    CHECK_FALSE(document_id(parse(p, doc), doc, id_mode::field, "missing", b));
+    CHECK_FALSE(document_id(parse(p, doc), doc, id_mode::none, "", b));
+}
+
 TEST_CASE("ship document_id: without event.id the record bytes are hashed; --id-field; --no-id") {
     simdjson::dom::parser p;
     std::string doc = R"({"a":1})";
