@@ -213,8 +213,11 @@ def main():
         for r in results:
             cap = 1e6 / r["server_us_per_doc"] if r["server_us_per_doc"] else 0
             print("server during %-11s %3.0f%% of a core, %.2f us CPU/doc -> capacity %.0f docs/s per core = %.1fx the "
-                  "rate measured" % (r["name"], 100 * r["server_cpu_share"], r["server_us_per_doc"], cap,
-                                     cap / r["docs_per_s"] if r["docs_per_s"] else 0))
+                  "rate measured; server %2.0f%% of the CPU time used (client + server %.2f of %d CPUs)"
+                  % (r["name"], 100 * r["server_cpu_share"], r["server_us_per_doc"], cap,
+                     cap / r["docs_per_s"] if r["docs_per_s"] else 0,
+                     100 * r["server_cpu_seconds"] / max(1e-9, r["server_cpu_seconds"] + r["client_cpu_seconds"]),
+                     (r["server_cpu_seconds"] + r["client_cpu_seconds"]) / r["seconds"], os.cpu_count()))
         for r in results:
             if r["docs"] != r["expected"]:
                 print("WARNING: %s loaded %d of %d documents" % (r["name"], r["docs"], r["expected"]))
