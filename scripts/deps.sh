@@ -13,7 +13,7 @@ build_pkgs=(
 test_pkgs=(
   python3 jq gojq clang libclang-rt-14-dev openssl ca-certificates
   swift swift-proxy swift-object swift-container swift-account python3-swift
-  nmap sslscan hyperfine mmdb-bin time procps iproute2 curl groff-base zsh fish
+  nmap sslscan hyperfine mmdb-bin time procps iproute2 curl groff-base zsh fish memcached
 )
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" != "--build-only" ]]; then want+=("${test_pkgs[@]}"); fi

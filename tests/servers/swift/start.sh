@@ -20,6 +20,11 @@
 #   SDS_SWIFT_LOG_LEVEL      Swift log level                    default INFO
 #   SDS_SWIFT_LOOP           1: always keep data on a loop-mounted ext4 image
 #                            (normally only when STATE_DIR lacks user xattrs)
+#   SDS_SWIFT_PROXY_WORKERS  proxy worker processes                default 0
+#                            (0: one process with an in-process token cache;
+#                            N > 0: N forked workers sharing a memcached on
+#                            127.0.0.1 -- the benchmarks use it so the Python
+#                            proxy is less of a bottleneck; Debian memcached)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -55,6 +60,15 @@ else
   acct_port=${SDS_SWIFT_ACCOUNT_PORT:-$((port + 10))}
   cont_port=${SDS_SWIFT_CONTAINER_PORT:-$((port + 11))}
   obj_port=${SDS_SWIFT_OBJECT_PORT:-$((port + 12))}
+fi
+
+proxy_workers=${SDS_SWIFT_PROXY_WORKERS:-0}
+[[ $proxy_workers =~ ^[0-9]+$ ]] || die "SDS_SWIFT_PROXY_WORKERS must be a number, not '$proxy_workers'"
+if ((proxy_workers > 0)); then
+  command -v memcached >/dev/null ||
+    die "SDS_SWIFT_PROXY_WORKERS=$proxy_workers needs memcached (Debian package memcached); run scripts/deps.sh as root"
+  mc_port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ||
+    die "cannot pick a free port for memcached"
 fi
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -133,8 +147,27 @@ EOF
   } >"$etc/$kind-server.conf"
 done
 
+cache_section() {
+  if ((proxy_workers > 0)); then
+    cat <<EOF
+# tempauth needs a token cache even for S3 requests; the forked proxy workers
+# share one memcached on loopback (started below).
+[filter:cache]
+use = egg:swift#memcache
+memcache_servers = 127.0.0.1:$mc_port
+EOF
+  else
+    cat <<EOF
+# tempauth needs a token cache even for S3 requests: an in-process dict (see
+# sds_swift_cache.py) instead of memcached, since the proxy is one process.
+[filter:cache]
+paste.filter_factory = sds_swift_cache:filter_factory
+EOF
+  fi
+}
+
 {
-  common proxy "$port"
+  common proxy "$port" | sed "s/^workers = 0\$/workers = $proxy_workers/"
   cat <<EOF
 
 [pipeline:main]
@@ -165,10 +198,7 @@ user_test_tester = testing .admin
 user_test2_tester2 = testing2 .admin
 user_test_reader = reading
 
-# tempauth needs a token cache even for S3 requests: an in-process dict (see
-# sds_swift_cache.py) instead of memcached, since the proxy is one process.
-[filter:cache]
-paste.filter_factory = sds_swift_cache:filter_factory
+$(cache_section)
 
 [filter:catch_errors]
 use = egg:swift#catch_errors
@@ -195,6 +225,10 @@ use = egg:swift#symlink
 EOF
 } >"$etc/proxy-server.conf"
 
+if ((proxy_workers > 0)); then
+  memcached -l 127.0.0.1 -p "$mc_port" -U 0 -m 64 -u "$user" </dev/null >>"$logs/memcached.out" 2>&1 &
+  echo "memcached $! $mc_port" >>"$state/swift.pids"
+fi
 for kind in account container object proxy; do
   "$py" "$here/launch.py" "$etc/swift.conf" "$logs/$kind.log" "$etc/$kind-server.conf" "$kind-server" \
     </dev/null >>"$logs/$kind.out" 2>&1 &

@@ -24,6 +24,7 @@ if [[ -f "$pidfile" ]]; then
     case $what in
       pid) ours "$a" && pids+=("$a") ;;
       mount) mounts+=("$a") ;;
+      memcached) tr '\0' ' ' 2>/dev/null <"/proc/$a/cmdline" | grep -q '^memcached ' && pids+=("$a") ;;
     esac
   done <"$pidfile"
 fi
