@@ -1,6 +1,7 @@
 #include "sds/enrich/enrich.hpp"
 
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <fstream>
@@ -191,7 +192,12 @@ record_enricher::record_enricher(context& c, const options& o) : c_(c), ip_cache
     for (const auto& f : ip_fields_) {
         auto dot = f.rfind('.');
         geo_prefix_.push_back(dot == std::string::npos ? f + "_geo" : f.substr(0, dot));
+        ip_ids_.push_back(fields_.add(f));
     }
+    related_id_ = fields_.add("related.ip");
+    for (const char* f : domain_fields) domain_ids_.push_back(fields_.add(f));
+    for (const char* f : url_fields) url_ids_.push_back(fields_.add(f));
+    for (const char* f : hash_fields) hash_ids_.push_back(fields_.add(f));
 }
 
 void record_enricher::add_match(uint32_t idx, std::string_view atomic, std::string_view field) {
@@ -203,10 +209,9 @@ void record_enricher::add_match(uint32_t idx, std::string_view atomic, std::stri
 }
 
 void record_enricher::match_ip_value(std::string_view v, std::string_view field) {
-    auto a = ip::parse(v);
+    auto a = parse_address(v);
     if (!a) return;
-    std::string_view key(reinterpret_cast<const char*>(a->bytes.data()), a->bytes.size());
-    auto& slot = ip_cache_[hash::stable64(key) & (ip_cache_.size() - 1)];
+    auto& slot = ip_cache_[address_hash(*a) & (ip_cache_.size() - 1)];
     if (!slot.used || !(slot.addr == *a)) {
         slot.used = true;
         slot.addr = *a;
@@ -218,19 +223,20 @@ void record_enricher::match_ip_value(std::string_view v, std::string_view field)
 size_t record_enricher::enrich(std::string_view text, simdjson::dom::element doc, std::string& out) {
     patch_.clear();
     seen_.clear();
+    fields_.scan(doc);
     if (c_.geo) {
         for (size_t i = 0; i < ip_fields_.size(); ++i) {
-            auto e = json::find(doc, ip_fields_[i]);
+            auto e = fields_.get(ip_ids_[i]);
             if (!e) continue;
             std::string_view v;
             std::optional<ip::address> addr;
             if (!e->get(v)) {
-                addr = ip::parse(v);
+                addr = parse_address(v);
                 if (addr && ip::is_private_or_reserved(*addr)) addr.reset();
             } else if (e->is_array()) {
                 for (auto x : e->get_array()) {
                     if (x.get(v)) continue;
-                    auto a = ip::parse(v);
+                    auto a = parse_address(v);
                     if (a && !ip::is_private_or_reserved(*a)) {
                         addr = a;
                         break;
@@ -252,8 +258,8 @@ size_t record_enricher::enrich(std::string_view text, simdjson::dom::element doc
         }
     }
     if (c_.intel.size()) {
-        auto scan_ips = [&](std::string_view field) {
-            auto e = json::find(doc, field);
+        auto scan_ips = [&](size_t id, std::string_view field) {
+            auto e = fields_.get(id);
             if (!e) return;
             std::string_view v;
             if (!e->get(v)) {
@@ -263,22 +269,31 @@ size_t record_enricher::enrich(std::string_view text, simdjson::dom::element doc
                     if (!x.get(v)) match_ip_value(v, field);
             }
         };
-        for (const auto& f : ip_fields_) scan_ips(f);
-        scan_ips("related.ip");
-        for (const char* f : domain_fields) {
-            auto v = json::find_string(doc, f);
+        for (size_t i = 0; i < ip_fields_.size(); ++i) scan_ips(ip_ids_[i], ip_fields_[i]);
+        scan_ips(related_id_, "related.ip");
+        auto string_at = [&](size_t id) -> std::optional<std::string_view> {
+            auto e = fields_.get(id);
+            std::string_view v;
+            if (!e || e->get(v)) return std::nullopt;
+            return v;
+        };
+        for (size_t k = 0; k < std::size(domain_fields); ++k) {
+            const char* f = domain_fields[k];
+            auto v = string_at(domain_ids_[k]);
             if (!v || !normalize_domain(*v, norm_)) continue;
             uint32_t idx = c_.intel.match_domain(norm_);
             if (idx != store::none) add_match(idx, *v, f);
         }
-        for (const char* f : url_fields) {
-            auto v = json::find_string(doc, f);
+        for (size_t k = 0; k < std::size(url_fields); ++k) {
+            const char* f = url_fields[k];
+            auto v = string_at(url_ids_[k]);
             if (!v || !normalize_url(*v, norm_)) continue;
             uint32_t idx = c_.intel.match_url(norm_);
             if (idx != store::none) add_match(idx, *v, f);
         }
-        for (const char* f : hash_fields) {
-            auto v = json::find_string(doc, f);
+        for (size_t k = 0; k < std::size(hash_fields); ++k) {
+            const char* f = hash_fields[k];
+            auto v = string_at(hash_ids_[k]);
             ind_type ty;
             if (!v || !normalize_hash(*v, norm_, ty)) continue;
             uint32_t idx = c_.intel.match_hash(norm_);
@@ -295,8 +310,24 @@ size_t record_enricher::enrich(std::string_view text, simdjson::dom::element doc
     return n;
 }
 
+namespace {
+
+// Bytes the allocator has handed out and not had back (glibc), to measure what loading keeps.
+size_t heap_in_use() {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
+#else
+    return 0;
+#endif
+}
+
+}  // namespace
+
 exit_code run(cli::tool& t, const options& o) {
+    size_t heap_before = heap_in_use();
     auto prepared = prepare(t, o);
+    size_t heap_after = heap_in_use();
     if (!prepared) {
         t.error(prepared.err().message);
         return prepared.err().code;
@@ -316,6 +347,9 @@ exit_code run(cli::tool& t, const options& o) {
     const auto& s = ctx.intel_stats;
     t.add_stat("indicators", std::to_string(ctx.intel.size()));
     t.add_stat("intel_store_bytes", std::to_string(ctx.intel.memory_bytes()));
+    // Cross-check of the figure above: the heap still held once everything was loaded
+    // (databases' caches and warninglists included; 0 where the allocator cannot tell).
+    t.add_stat("loaded_heap_bytes", std::to_string(heap_after > heap_before ? heap_after - heap_before : 0));
     t.add_stat("intel_bad_entries", std::to_string(s.bad));
     t.add_stat("intel_expired", std::to_string(s.expired));
     t.add_stat("intel_warninglisted", std::to_string(s.warninglisted));

@@ -8,6 +8,7 @@
 
 #include "sds/cli/tool.hpp"
 #include "sds/enrich/feeds.hpp"
+#include "sds/enrich/fields.hpp"
 #include "sds/enrich/geo.hpp"
 #include "sds/enrich/store.hpp"
 #include "sds/json/patch.hpp"
@@ -58,6 +59,9 @@ private:
     void add_match(uint32_t idx, std::string_view atomic, std::string_view field);
     context& c_;
     std::vector<std::string> ip_fields_, geo_prefix_;
+    field_finder fields_;  // every field read below, found in one walk per record
+    std::vector<size_t> ip_ids_, domain_ids_, url_ids_, hash_ids_;
+    size_t related_id_ = 0;
     json::patch patch_;
     std::string scratch_, norm_, geo_path_;
     std::vector<uint32_t> seen_;

@@ -1,6 +1,9 @@
 #include "sds/enrich/feeds.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <simdjson.h>
 
 #include <algorithm>
@@ -239,10 +242,54 @@ size_t json_error_offset(std::string_view text) {
     return c.i;
 }
 
+namespace {
+
+// The whole file in one read (no stream buffers, no second copy).
+bool read_file(const std::string& path, std::string& out) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(size_t(st.st_size));
+    char buf[1 << 16];
+    while (true) {
+        size_t room = out.capacity() - out.size();
+        if (room == 0) {
+            ssize_t n = ::read(fd, buf, sizeof buf);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                int e = errno;
+                ::close(fd);
+                errno = e;
+                return false;
+            }
+            if (n == 0) break;
+            out.append(buf, size_t(n));
+            continue;
+        }
+        size_t at = out.size();
+        out.resize(out.capacity());
+        ssize_t n = ::read(fd, out.data() + at, room);
+        if (n < 0) {
+            out.resize(at);
+            if (errno == EINTR) continue;
+            int e = errno;
+            ::close(fd);
+            errno = e;
+            return false;
+        }
+        out.resize(at + size_t(n));
+        if (n == 0) break;
+    }
+    ::close(fd);
+    return true;
+}
+
+}  // namespace
+
 loader::entry_result loader::add(std::string_view raw, uint32_t context, const indicator_times& t, int64_t expires_ms) {
     ++stats_.entries;
-    auto c = classify(raw);
-    if (!c) {
+    classified* c = &cls_;
+    if (!classify(raw, cls_)) {
         ++stats_.bad;
         return entry_result::bad;
     }
@@ -277,11 +324,9 @@ status loader::load_path(const std::string& path) {
         return make_error(exit_code::usage,
                           fmt::format("cannot load feed: {} (a folder without manifest.json)", path));
     }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return make_error(exit_code::usage, fmt::format("cannot open feed: {} ({})", path, std::strerror(errno)));
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    std::string text = std::move(ss).str();
+    std::string text;
+    if (!read_file(path, text))
+        return make_error(exit_code::usage, fmt::format("cannot open feed: {} ({})", path, std::strerror(errno)));
     if (fs::path(path).filename() == "manifest.json") return load_feed_dir(fs::path(path).parent_path().string(), path);
     ++stats_.files;
     auto first = text.find_first_not_of(" \t\r\n");
@@ -341,7 +386,8 @@ status loader::load_list(std::string_view text, const std::string& name) {
         while (!l.empty() && (l.back() == '\r' || l.back() == ' ' || l.back() == '\t')) l.remove_suffix(1);
         while (!l.empty() && (l.front() == ' ' || l.front() == '\t')) l.remove_prefix(1);
         if (l.empty() || l[0] == '#' || l[0] == ';') continue;
-        auto end = l.find_first_of(" \t,;");
+        size_t end = 0;
+        while (end < l.size() && l[end] != ' ' && l[end] != '\t' && l[end] != ',' && l[end] != ';') ++end;
         auto token = l.substr(0, end);
         auto r = add(token, ctx, {});
         if (r == entry_result::bad) {

@@ -66,6 +66,7 @@ private:
     const warninglists* wl_;
     load_options opt_;
     load_stats stats_;
+    classified cls_;  // reused by add()
 };
 
 // Byte offset → 1-based line number of `text`.

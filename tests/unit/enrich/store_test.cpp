@@ -104,3 +104,65 @@ TEST_CASE("store: hashes match case-insensitively, URLs after normalisation") {
     CHECK(out.find("\"marking\":{\"tlp\":\"AMBER\"}") != std::string::npos);
     CHECK(out.find("\"confidence\":\"High\"") != std::string::npos);
 }
+
+TEST_CASE("store: md5, sha1 and sha256 are kept as bytes and read back as lower-case hex") {
+    store s;
+    uint32_t c = s.add_context({"f"});
+    const std::string md5 = "D41D8CD98F00B204E9800998ECF8427E";
+    const std::string sha1 = "da39a3ee5e6b4b0d3255bfef95601890afd80709";
+    const std::string sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    add(s, md5, c);
+    add(s, sha1, c);
+    add(s, sha256, c);
+    add(s, "d41d8cd98f00b204e9800998ecf8427e", c);  // the md5 again, other case
+    s.finalize();
+    CHECK(s.size() == 3);
+    CHECK(s.value_text(s.match_hash(md5)) == "d41d8cd98f00b204e9800998ecf8427e");
+    CHECK(s.value_text(s.match_hash(sha1)) == sha1);
+    CHECK(s.value_text(s.match_hash(sha256)) == sha256);
+    // A prefix of a longer digest is not the shorter kind's digest.
+    CHECK(s.match_hash(sha1.substr(0, 32)) == store::none);
+    CHECK(s.match_hash(sha256.substr(0, 40)) == store::none);
+    CHECK(s.match_hash("not-hex-not-hex-not-hex-not-hex!") == store::none);
+    std::string out;
+    s.render(s.match_hash(sha1), sha1, "file.hash.sha1", out);
+    CHECK(out.find("\"file\":{\"hash\":{\"sha1\":\"" + sha1 + "\"}}") != std::string::npos);
+}
+
+TEST_CASE("store: first and last seen merge across feeds and are kept only where known") {
+    store s;
+    uint32_t a = s.add_context({"a"});
+    uint32_t b = s.add_context({"b"});
+    auto c1 = classify("evil.example");
+    auto c2 = classify("other.example");
+    auto c3 = classify("203.0.113.5");
+    s.add(*c2, a, {});
+    s.add(*c1, a, {2000000, 3000000, {}});
+    s.add(*c1, b, {1000000, 2500000, {}});
+    s.add(*c3, a, {0, 4000000, {}});
+    s.add(*c3, b, {5000000, 0, {}});
+    s.finalize();
+    std::string out;
+    s.render(s.match_domain("evil.example"), "evil.example", "dns.question.name", out);
+    CHECK(out.find("\"first_seen\":\"1970-01-01T00:16:40.000Z\"") != std::string::npos);
+    CHECK(out.find("\"last_seen\":\"1970-01-01T00:50:00.000Z\"") != std::string::npos);
+    out.clear();
+    s.render(s.match_domain("other.example"), "other.example", "dns.question.name", out);
+    CHECK(out.find("first_seen") == std::string::npos);
+    CHECK(out.find("last_seen") == std::string::npos);
+    out.clear();
+    s.render(s.match_ip(ip("203.0.113.5")), "203.0.113.5", "source.ip", out);
+    CHECK(out.find("\"first_seen\":\"1970-01-01T01:23:20.000Z\"") != std::string::npos);
+    CHECK(out.find("\"last_seen\":\"1970-01-01T01:06:40.000Z\"") != std::string::npos);
+}
+
+TEST_CASE("store: many keys survive the tables growing and shrinking") {
+    store s;
+    uint32_t c = s.add_context({"f"});
+    for (int i = 0; i < 20000; ++i) add(s, "d" + std::to_string(i) + ".example", c);
+    s.finalize();
+    CHECK(s.size() == 20000);
+    for (int i = 0; i < 20000; i += 7) CHECK(s.value_text(s.match_domain("x.d" + std::to_string(i) + ".example")) == "d" + std::to_string(i) + ".example");
+    CHECK(s.match_domain("d20000.example") == store::none);
+    CHECK(s.memory_bytes() > 20000 * 16);
+}
