@@ -4,6 +4,9 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <thread>
 #include <fstream>
 #include <sstream>
 
@@ -110,9 +113,61 @@ expected<std::unique_ptr<context>> prepare(cli::tool& t, const options& o) {
         return make_error(exit_code::usage, fmt::format("invalid --intel-ttl: {}", o.intel_ttl));
     }
 
-    loader ld(ctx->intel, ctx->wl.lists() ? &ctx->wl : nullptr, lo);
-    for (const auto& src : o.intel) {
-        if (src.rfind("http://", 0) == 0 || src.rfind("https://", 0) == 0) {
+    const warninglists* wl = ctx->wl.lists() ? &ctx->wl : nullptr;
+    loader ld(ctx->intel, wl, lo);
+    auto is_url = [](const std::string& src) { return src.rfind("http://", 0) == 0 || src.rfind("https://", 0) == 0; };
+    // Local files and feed folders are read and parsed on threads, each into a store of its
+    // own; those are then moved into the one store in command-line order, so the result (and
+    // every counter) is what loading them one after the other gives.
+    struct parsed {
+        store s;
+        load_stats stats;
+        std::vector<std::string> warnings;
+        status st;
+        std::exception_ptr thrown;  // rethrown on the main thread, in order
+    };
+    std::vector<size_t> local;
+    for (size_t k = 0; k < o.intel.size(); ++k)
+        if (!is_url(o.intel[k])) local.push_back(k);
+    std::vector<std::unique_ptr<parsed>> pre(o.intel.size());
+    if (local.size() > 1) {
+        for (size_t k : local) pre[k] = std::make_unique<parsed>();
+        std::atomic<size_t> next{0};
+        auto work = [&] {
+            for (size_t n; (n = next.fetch_add(1)) < local.size();) {
+                auto& p = *pre[local[n]];
+                try {
+                    loader one(p.s, wl, lo);
+                    p.st = one.load_path(o.intel[local[n]]);
+                    p.stats = one.stats();
+                    p.warnings = std::move(one.warnings);
+                } catch (...) {
+                    p.thrown = std::current_exception();
+                }
+            }
+        };
+        size_t hw = std::max(2u, std::thread::hardware_concurrency());
+        size_t n_threads = std::min<size_t>({local.size(), hw, 8});
+        std::vector<std::thread> threads;
+        for (size_t k = 1; k < n_threads; ++k) threads.emplace_back(work);
+        work();
+        for (auto& th : threads) th.join();
+    }
+    for (size_t k = 0; k < o.intel.size(); ++k) {
+        const auto& src = o.intel[k];
+        if (pre[k]) {
+            auto& p = *pre[k];
+            if (p.thrown) std::rethrow_exception(p.thrown);
+            if (!p.st) return p.st.err();
+            size_t dups = ctx->intel.absorb(std::move(p.s));
+            p.stats.added -= dups;
+            p.stats.duplicates += dups;
+            ld.stats() += p.stats;
+            for (auto& w : p.warnings) ld.warnings.push_back(std::move(w));
+            pre[k].reset();
+            continue;
+        }
+        if (is_url(src)) {
             auto f = fetch_url(src, ro);
             if (!f) return f.err();
             if (!f->warning.empty()) t.warn(f->warning);

@@ -213,6 +213,61 @@ bool store::add(const classified& c, uint32_t context, const indicator_times& t)
     return true;
 }
 
+size_t store::absorb(store&& o) {
+    uint32_t base = uint32_t(ctxs_.size());
+    for (auto& c : o.ctxs_) ctxs_.push_back(std::move(c));
+    auto extras_of = [&](uint32_t j, std::vector<uint32_t>& to) {
+        auto it = o.extra_ctx_.find(j);
+        if (it == o.extra_ctx_.end()) return;
+        for (uint32_t x : it->second) to.push_back(x + base);
+    };
+    size_t dups = 0;
+    arena_.reserve(arena_.size() + o.arena_.size());
+    inds_.reserve(inds_.size() + o.inds_.size());
+    for (uint32_t j = 0; j < o.inds_.size(); ++j) {
+        const ind& x = o.inds_[j];
+        auto [first, last] = o.times_of(j);
+        ind i = x;
+        i.ctx = x.ctx + base;
+        i.val_off = uint32_t(arena_.size());
+        std::string_view k = o.key(x);
+        arena_.append(k);
+        arena_.append(o.comment(x));
+        uint32_t idx = uint32_t(inds_.size());
+        inds_.push_back(i);
+        if (x.type == ind_type::ip) {
+            merge_times(idx, first, last);
+            if (x.v4) {
+                uint32_t v = (uint32_t(uint8_t(k[0])) << 24) | (uint32_t(uint8_t(k[1])) << 16) |
+                             (uint32_t(uint8_t(k[2])) << 8) | uint8_t(k[3]);
+                v4_[x.prefix].emplace_back(mask4(v, x.prefix), idx);
+            } else {
+                std::array<uint8_t, 16> b;
+                std::copy_n(reinterpret_cast<const uint8_t*>(k.data()), 16, b.begin());
+                v6_[x.prefix].emplace_back(mask6(b, x.prefix), idx);
+            }
+            if (o.extra_ctx_.count(j)) extras_of(j, extra_ctx_[idx]);
+            continue;
+        }
+        uint32_t existing = table_for(x.type).insert(*this, k, idx);
+        if (existing != none) {
+            inds_.pop_back();
+            arena_.resize(i.val_off);
+            merge_times(existing, first, last);
+            auto& extra = extra_ctx_[existing];
+            extra.push_back(i.ctx);
+            extras_of(j, extra);
+            ++dups;
+            continue;
+        }
+        merge_times(idx, first, last);
+        if (o.extra_ctx_.count(j)) extras_of(j, extra_ctx_[idx]);
+    }
+    merged_ += o.merged_;
+    o = store();
+    return dups;
+}
+
 size_t store::finalize() {
     size_t dups = 0;
     auto merge_sorted = [&](auto& vec) {

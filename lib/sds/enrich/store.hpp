@@ -37,6 +37,11 @@ public:
     // Adds an indicator, as classify() makes them (domains have a dot, hashes are hex).
     // Returns false when it was already present (its providers are merged).
     bool add(const classified& c, uint32_t context, const indicator_times& t);
+    // Moves in every indicator and context of `other` (loaded on its own, not finalized), as
+    // if they had been added here after what this store holds: what lookups and render() give
+    // afterwards is the same. Returns how many of its domains, URLs and hashes were already
+    // here (addresses are merged by finalize(), as always).
+    size_t absorb(store&& other);
     // Sorts the address tables and merges duplicate addresses/networks; returns how many
     // duplicates were merged. Must be called before lookups.
     size_t finalize();

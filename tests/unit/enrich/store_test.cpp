@@ -166,3 +166,52 @@ TEST_CASE("store: many keys survive the tables growing and shrinking") {
     CHECK(s.match_domain("d20000.example") == store::none);
     CHECK(s.memory_bytes() > 20000 * 16);
 }
+
+TEST_CASE("store: absorbing a separately loaded store equals adding its indicators here") {
+    const char* first[] = {"evil.com", "10.0.0.0/8", "5.6.7.8", "D41D8CD98F00B204E9800998ECF8427E", "http://x.example/a"};
+    const char* second[] = {"EVIL.com", "5.6.7.8", "b.evil.com", "d41d8cd98f00b204e9800998ecf8427e", "2001:db8::/32",
+                            "evil.com", "http://x.example:80/a", "10.0.0.0/8"};
+    auto fill = [](store& s, uint32_t ctx, auto& values, int64_t t0) {
+        for (const char* v : values) {
+            auto c = classify(v);
+            REQUIRE(c);
+            s.add(*c, ctx, {t0, t0 + 1000, {}});
+        }
+    };
+    store serial, main, side;
+    serial.add_context({"one"});
+    serial.add_context({"two"});
+    fill(serial, 0, first, 5000000);
+    fill(serial, 1, second, 1000000);
+    size_t serial_dups = serial.finalize();
+
+    main.add_context({"one"});
+    fill(main, 0, first, 5000000);
+    side.add_context({"two"});
+    fill(side, 0, second, 1000000);
+    size_t absorbed_dups = main.absorb(std::move(side));
+    CHECK(absorbed_dups == 3);  // EVIL.com, the md5, the URL (evil.com again is side's own)
+    size_t main_dups = main.finalize();
+    CHECK(main_dups == serial_dups);
+    CHECK(main.size() == serial.size());
+    const std::pair<const char*, const char*> probes[] = {
+        {"ip", "5.6.7.8"}, {"ip", "10.1.1.1"}, {"ip", "2001:db8::9"}, {"domain", "a.b.evil.com"},
+        {"domain", "evil.com"}, {"hash", "d41d8cd98f00b204e9800998ecf8427e"}, {"url", "http://x.example/a"}};
+    for (auto [kind, v] : probes) {
+        INFO(v);
+        auto find = [&](const store& s) {
+            std::string k = kind;
+            if (k == "ip") return s.match_ip(ip(v));
+            if (k == "domain") return s.match_domain(v);
+            if (k == "hash") return s.match_hash(v);
+            return s.match_url(v);
+        };
+        uint32_t a = find(serial), b = find(main);
+        REQUIRE(a != store::none);
+        REQUIRE(b != store::none);
+        std::string ra, rb;
+        serial.render(a, v, "f", ra);
+        main.render(b, v, "f", rb);
+        CHECK(ra == rb);
+    }
+}
