@@ -263,8 +263,18 @@ void record_enricher::add_match(uint32_t idx, std::string_view atomic, std::stri
     patch_.append_raw("threat.enrichments", scratch_);
 }
 
-void record_enricher::match_ip_value(std::string_view v, std::string_view field) {
+std::optional<ip::address> record_enricher::address_of(std::string_view v) {
+    // A record names the same address in several fields (source.ip and related.ip...): the
+    // few parsed in this record are remembered.
+    for (size_t k = 0; k < parsed_used_; ++k)
+        if (parsed_[k].text == v) return parsed_[k].addr;
     auto a = parse_address(v);
+    if (parsed_used_ < parsed_.size()) parsed_[parsed_used_++] = {v, a};
+    return a;
+}
+
+void record_enricher::match_ip_value(std::string_view v, std::string_view field) {
+    auto a = address_of(v);
     if (!a) return;
     auto& slot = ip_cache_[address_hash(*a) & (ip_cache_.size() - 1)];
     if (!slot.used || !(slot.addr == *a)) {
@@ -278,6 +288,7 @@ void record_enricher::match_ip_value(std::string_view v, std::string_view field)
 size_t record_enricher::enrich(std::string_view text, simdjson::dom::element doc, std::string& out) {
     patch_.clear();
     seen_.clear();
+    parsed_used_ = 0;
     fields_.scan(doc);
     if (c_.geo) {
         for (size_t i = 0; i < ip_fields_.size(); ++i) {
@@ -286,12 +297,12 @@ size_t record_enricher::enrich(std::string_view text, simdjson::dom::element doc
             std::string_view v;
             std::optional<ip::address> addr;
             if (!e->get(v)) {
-                addr = parse_address(v);
+                addr = address_of(v);
                 if (addr && ip::is_private_or_reserved(*addr)) addr.reset();
             } else if (e->is_array()) {
                 for (auto x : e->get_array()) {
                     if (x.get(v)) continue;
-                    auto a = parse_address(v);
+                    auto a = address_of(v);
                     if (a && !ip::is_private_or_reserved(*a)) {
                         addr = a;
                         break;
