@@ -196,6 +196,19 @@ class Intel(sds_test.ToolTest):
             self.assertIn(b"missing.txt", r.stderr)
             self.assertNotIn(b"broken.json", r.stderr)
 
+    def test_feed_folder_parsed_on_threads_reports_the_first_broken_event(self):
+        import shutil
+        with tempfile.TemporaryDirectory() as tmp:
+            feed = os.path.join(tmp, "feed")
+            shutil.copytree(os.path.join(INTEL, "misp", "feed-infoblox"), feed)
+            events = sorted(f for f in os.listdir(feed) if f != "manifest.json")
+            for victim in (events[20], events[4]):  # manifest (uuid) order: events[4] comes first
+                write(os.path.join(feed, victim), '{"Event": {"info": "x", "Attribute": [,]}}')
+            r = enrich(["--intel", feed], [rec(source__ip="1.2.3.4")])
+            self.assertEqual(r.returncode, 2)
+            self.assertIn(f"cannot parse feed: {os.path.join(feed, events[4])}:1 ".encode(), r.stderr)
+            self.assertNotIn(events[20].encode(), r.stderr)
+
     def test_existing_enrichments_are_appended_to(self):
         with tempfile.TemporaryDirectory() as tmp:
             a = os.path.join(tmp, "l.txt")

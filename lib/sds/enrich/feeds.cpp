@@ -7,6 +7,8 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <exception>
+#include <thread>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -894,6 +896,7 @@ status loader::load_feed_dir(const std::string& dir, const std::string& manifest
     for (auto [k, v] : o) uuids.emplace_back(k);
     std::sort(uuids.begin(), uuids.end());
     uint64_t missing = 0;
+    std::vector<fs::path> events;
     for (const auto& u : uuids) {
         fs::path ev = fs::path(dir) / (u + ".json");
         std::error_code ec;
@@ -901,12 +904,57 @@ status loader::load_feed_dir(const std::string& dir, const std::string& manifest
             ++missing;
             continue;
         }
-        std::ifstream f(ev, std::ios::binary);
-        std::ostringstream es;
-        es << f.rdbuf();
-        std::string etext = std::move(es).str();
-        ++stats_.files;
-        if (auto s = load_json(etext, ev.string(), dir); !s) return s;
+        events.push_back(std::move(ev));
+    }
+    // Loads events [from, to) into `into` (a failed read parses as empty: a parse error).
+    auto load_events = [&](loader& into, size_t from, size_t to) -> status {
+        for (size_t k = from; k < to; ++k) {
+            std::string etext;
+            if (!read_file(events[k].string(), etext)) etext.clear();
+            ++into.stats_.files;
+            if (auto st = into.load_json(etext, events[k].string(), dir); !st) return st;
+        }
+        return {};
+    };
+    // A feed of many events is parsed on threads, each taking a run of consecutive events into
+    // a store of its own; the runs are moved into this store in manifest order, which gives
+    // what loading them one after the other gives.
+    size_t hw = std::thread::hardware_concurrency();
+    size_t parts = std::min<size_t>({hw ? hw : 1, 8, events.size() / 8});
+    if (parts <= 1) {
+        if (auto st = load_events(*this, 0, events.size()); !st) return st;
+    } else {
+        struct part {
+            store s;
+            load_stats stats;
+            std::vector<std::string> warnings;
+            status st;
+            std::exception_ptr thrown;
+        };
+        std::vector<part> done(parts);
+        auto work = [&](size_t k) {
+            try {
+                loader sub(done[k].s, wl_, opt_);
+                done[k].st = load_events(sub, k * events.size() / parts, (k + 1) * events.size() / parts);
+                done[k].stats = sub.stats_;
+                done[k].warnings = std::move(sub.warnings);
+            } catch (...) {
+                done[k].thrown = std::current_exception();
+            }
+        };
+        std::vector<std::thread> threads;
+        for (size_t k = 1; k < parts; ++k) threads.emplace_back(work, k);
+        work(0);
+        for (auto& t : threads) t.join();
+        for (auto& d : done) {
+            if (d.thrown) std::rethrow_exception(d.thrown);
+            size_t dups = store_.absorb(std::move(d.s));
+            d.stats.added -= dups;
+            d.stats.duplicates += dups;
+            stats_ += d.stats;
+            for (auto& w : d.warnings) warnings.push_back(std::move(w));
+            if (!d.st) return d.st;
+        }
     }
     if (missing) {
         stats_.missing_events += missing;
