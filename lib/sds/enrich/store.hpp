@@ -79,6 +79,7 @@ private:
         uint8_t prefix = 0;
         bool v4 = false;
     };
+    static_assert(sizeof(ind) == 16, "the per-indicator record is 16 bytes (the store's size budget)");
     struct context {
         context_info info;
         std::string json;  // pre-rendered shared members
