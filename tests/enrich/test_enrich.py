@@ -161,6 +161,54 @@ class Intel(sds_test.ToolTest):
             self.assertEqual(e[0]["indicator"]["provider"], ["feed-a", "feed-b"])
             self.assertEqual(sds_test.stats_of(r.stderr)["intel_duplicates"], 1)
 
+    def test_feed_files_read_side_by_side_merge_in_command_line_order(self):
+        # Several files are parsed on threads; the result must be the sequential one.
+        with tempfile.TemporaryDirectory() as tmp:
+            a, b, c = (os.path.join(tmp, n) for n in ("feed-a.txt", "feed-b.txt", "feed-c.txt"))
+            write(a, "evil.example\nD41D8CD98F00B204E9800998ECF8427E\nhttp://evil.example/x\n198.51.100.0/24\n")
+            write(b, "da39a3ee5e6b4b0d3255bfef95601890afd80709\nd41d8cd98f00b204e9800998ecf8427e\n198.51.100.0/24\n")
+            write(c, "EVIL.example\nother.example\nhttp://EVIL.example:80/x\n")
+            r = enrich(["--intel", a, "--intel", b, "--intel", c, "--intel", a],
+                       [rec(dns__question__name="www.evil.example", file__hash__md5="d41d8cd98f00b204e9800998ecf8427e",
+                            file__hash__sha1="DA39A3EE5E6B4B0D3255BFEF95601890AFD80709",
+                            url__full="http://evil.example/x", source__ip="198.51.100.9")])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            e = sds_test.ndjson(r.stdout)[0]["threat"]["enrichments"]
+            providers = {x["matched"]["field"]: x["indicator"]["provider"] for x in e}
+            self.assertEqual(providers, {
+                "source.ip": ["feed-a", "feed-b"],
+                "dns.question.name": ["feed-a", "feed-c"],
+                "url.full": ["feed-a", "feed-c"],
+                "file.hash.md5": ["feed-a", "feed-b"],
+                "file.hash.sha1": "feed-b",
+            })
+            self.assertEqual(e[0]["matched"]["field"], "source.ip")
+            st = sds_test.stats_of(r.stderr)
+            self.assertEqual(st["indicators"], 6)
+            self.assertEqual(st["intel_duplicates"], 4 + 4)  # 4 across b and c, 4 for a again
+            self.assertEqual(st["in"], st["out"])
+            # The first bad file in command-line order is the one reported.
+            bad = os.path.join(tmp, "broken.json")
+            write(bad, '{"type": "bundle",\n "objects": [\n  {"type": "indicator",, }\n]}\n')
+            r = enrich(["--intel", a, "--intel", os.path.join(tmp, "missing.txt"), "--intel", bad],
+                       [rec(source__ip="1.2.3.4")])
+            self.assertEqual(r.returncode, 2)
+            self.assertIn(b"missing.txt", r.stderr)
+            self.assertNotIn(b"broken.json", r.stderr)
+
+    def test_feed_folder_parsed_on_threads_reports_the_first_broken_event(self):
+        import shutil
+        with tempfile.TemporaryDirectory() as tmp:
+            feed = os.path.join(tmp, "feed")
+            shutil.copytree(os.path.join(INTEL, "misp", "feed-infoblox"), feed)
+            events = sorted(f for f in os.listdir(feed) if f != "manifest.json")
+            for victim in (events[20], events[4]):  # manifest (uuid) order: events[4] comes first
+                write(os.path.join(feed, victim), '{"Event": {"info": "x", "Attribute": [,]}}')
+            r = enrich(["--intel", feed], [rec(source__ip="1.2.3.4")])
+            self.assertEqual(r.returncode, 2)
+            self.assertIn(f"cannot parse feed: {os.path.join(feed, events[4])}:1 ".encode(), r.stderr)
+            self.assertNotIn(events[20].encode(), r.stderr)
+
     def test_existing_enrichments_are_appended_to(self):
         with tempfile.TemporaryDirectory() as tmp:
             a = os.path.join(tmp, "l.txt")

@@ -1,8 +1,12 @@
 #include "sds/enrich/enrich.hpp"
 
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <thread>
 #include <fstream>
 #include <sstream>
 
@@ -109,9 +113,61 @@ expected<std::unique_ptr<context>> prepare(cli::tool& t, const options& o) {
         return make_error(exit_code::usage, fmt::format("invalid --intel-ttl: {}", o.intel_ttl));
     }
 
-    loader ld(ctx->intel, ctx->wl.lists() ? &ctx->wl : nullptr, lo);
-    for (const auto& src : o.intel) {
-        if (src.rfind("http://", 0) == 0 || src.rfind("https://", 0) == 0) {
+    const warninglists* wl = ctx->wl.lists() ? &ctx->wl : nullptr;
+    loader ld(ctx->intel, wl, lo);
+    auto is_url = [](const std::string& src) { return src.rfind("http://", 0) == 0 || src.rfind("https://", 0) == 0; };
+    // Local files and feed folders are read and parsed on threads, each into a store of its
+    // own; those are then moved into the one store in command-line order, so the result (and
+    // every counter) is what loading them one after the other gives.
+    struct parsed {
+        store s;
+        load_stats stats;
+        std::vector<std::string> warnings;
+        status st;
+        std::exception_ptr thrown;  // rethrown on the main thread, in order
+    };
+    std::vector<size_t> local;
+    for (size_t k = 0; k < o.intel.size(); ++k)
+        if (!is_url(o.intel[k])) local.push_back(k);
+    std::vector<std::unique_ptr<parsed>> pre(o.intel.size());
+    if (local.size() > 1) {
+        for (size_t k : local) pre[k] = std::make_unique<parsed>();
+        std::atomic<size_t> next{0};
+        auto work = [&] {
+            for (size_t n; (n = next.fetch_add(1)) < local.size();) {
+                auto& p = *pre[local[n]];
+                try {
+                    loader one(p.s, wl, lo);
+                    p.st = one.load_path(o.intel[local[n]]);
+                    p.stats = one.stats();
+                    p.warnings = std::move(one.warnings);
+                } catch (...) {
+                    p.thrown = std::current_exception();
+                }
+            }
+        };
+        size_t hw = std::max(2u, std::thread::hardware_concurrency());
+        size_t n_threads = std::min<size_t>({local.size(), hw, 8});
+        std::vector<std::thread> threads;
+        for (size_t k = 1; k < n_threads; ++k) threads.emplace_back(work);
+        work();
+        for (auto& th : threads) th.join();
+    }
+    for (size_t k = 0; k < o.intel.size(); ++k) {
+        const auto& src = o.intel[k];
+        if (pre[k]) {
+            auto& p = *pre[k];
+            if (p.thrown) std::rethrow_exception(p.thrown);
+            if (!p.st) return p.st.err();
+            size_t dups = ctx->intel.absorb(std::move(p.s));
+            p.stats.added -= dups;
+            p.stats.duplicates += dups;
+            ld.stats() += p.stats;
+            for (auto& w : p.warnings) ld.warnings.push_back(std::move(w));
+            pre[k].reset();
+            continue;
+        }
+        if (is_url(src)) {
             auto f = fetch_url(src, ro);
             if (!f) return f.err();
             if (!f->warning.empty()) t.warn(f->warning);
@@ -191,7 +247,12 @@ record_enricher::record_enricher(context& c, const options& o) : c_(c), ip_cache
     for (const auto& f : ip_fields_) {
         auto dot = f.rfind('.');
         geo_prefix_.push_back(dot == std::string::npos ? f + "_geo" : f.substr(0, dot));
+        ip_ids_.push_back(fields_.add(f));
     }
+    related_id_ = fields_.add("related.ip");
+    for (const char* f : domain_fields) domain_ids_.push_back(fields_.add(f));
+    for (const char* f : url_fields) url_ids_.push_back(fields_.add(f));
+    for (const char* f : hash_fields) hash_ids_.push_back(fields_.add(f));
 }
 
 void record_enricher::add_match(uint32_t idx, std::string_view atomic, std::string_view field) {
@@ -202,11 +263,20 @@ void record_enricher::add_match(uint32_t idx, std::string_view atomic, std::stri
     patch_.append_raw("threat.enrichments", scratch_);
 }
 
+std::optional<ip::address> record_enricher::address_of(std::string_view v) {
+    // A record names the same address in several fields (source.ip and related.ip...): the
+    // few parsed in this record are remembered.
+    for (size_t k = 0; k < parsed_used_; ++k)
+        if (parsed_[k].text == v) return parsed_[k].addr;
+    auto a = parse_address(v);
+    if (parsed_used_ < parsed_.size()) parsed_[parsed_used_++] = {v, a};
+    return a;
+}
+
 void record_enricher::match_ip_value(std::string_view v, std::string_view field) {
-    auto a = ip::parse(v);
+    auto a = address_of(v);
     if (!a) return;
-    std::string_view key(reinterpret_cast<const char*>(a->bytes.data()), a->bytes.size());
-    auto& slot = ip_cache_[hash::stable64(key) & (ip_cache_.size() - 1)];
+    auto& slot = ip_cache_[address_hash(*a) & (ip_cache_.size() - 1)];
     if (!slot.used || !(slot.addr == *a)) {
         slot.used = true;
         slot.addr = *a;
@@ -218,19 +288,21 @@ void record_enricher::match_ip_value(std::string_view v, std::string_view field)
 size_t record_enricher::enrich(std::string_view text, simdjson::dom::element doc, std::string& out) {
     patch_.clear();
     seen_.clear();
+    parsed_used_ = 0;
+    fields_.scan(doc);
     if (c_.geo) {
         for (size_t i = 0; i < ip_fields_.size(); ++i) {
-            auto e = json::find(doc, ip_fields_[i]);
+            auto e = fields_.get(ip_ids_[i]);
             if (!e) continue;
             std::string_view v;
             std::optional<ip::address> addr;
             if (!e->get(v)) {
-                addr = ip::parse(v);
+                addr = address_of(v);
                 if (addr && ip::is_private_or_reserved(*addr)) addr.reset();
             } else if (e->is_array()) {
                 for (auto x : e->get_array()) {
                     if (x.get(v)) continue;
-                    auto a = ip::parse(v);
+                    auto a = address_of(v);
                     if (a && !ip::is_private_or_reserved(*a)) {
                         addr = a;
                         break;
@@ -252,8 +324,8 @@ size_t record_enricher::enrich(std::string_view text, simdjson::dom::element doc
         }
     }
     if (c_.intel.size()) {
-        auto scan_ips = [&](std::string_view field) {
-            auto e = json::find(doc, field);
+        auto scan_ips = [&](size_t id, std::string_view field) {
+            auto e = fields_.get(id);
             if (!e) return;
             std::string_view v;
             if (!e->get(v)) {
@@ -263,22 +335,31 @@ size_t record_enricher::enrich(std::string_view text, simdjson::dom::element doc
                     if (!x.get(v)) match_ip_value(v, field);
             }
         };
-        for (const auto& f : ip_fields_) scan_ips(f);
-        scan_ips("related.ip");
-        for (const char* f : domain_fields) {
-            auto v = json::find_string(doc, f);
+        for (size_t i = 0; i < ip_fields_.size(); ++i) scan_ips(ip_ids_[i], ip_fields_[i]);
+        scan_ips(related_id_, "related.ip");
+        auto string_at = [&](size_t id) -> std::optional<std::string_view> {
+            auto e = fields_.get(id);
+            std::string_view v;
+            if (!e || e->get(v)) return std::nullopt;
+            return v;
+        };
+        for (size_t k = 0; k < std::size(domain_fields); ++k) {
+            const char* f = domain_fields[k];
+            auto v = string_at(domain_ids_[k]);
             if (!v || !normalize_domain(*v, norm_)) continue;
             uint32_t idx = c_.intel.match_domain(norm_);
             if (idx != store::none) add_match(idx, *v, f);
         }
-        for (const char* f : url_fields) {
-            auto v = json::find_string(doc, f);
+        for (size_t k = 0; k < std::size(url_fields); ++k) {
+            const char* f = url_fields[k];
+            auto v = string_at(url_ids_[k]);
             if (!v || !normalize_url(*v, norm_)) continue;
             uint32_t idx = c_.intel.match_url(norm_);
             if (idx != store::none) add_match(idx, *v, f);
         }
-        for (const char* f : hash_fields) {
-            auto v = json::find_string(doc, f);
+        for (size_t k = 0; k < std::size(hash_fields); ++k) {
+            const char* f = hash_fields[k];
+            auto v = string_at(hash_ids_[k]);
             ind_type ty;
             if (!v || !normalize_hash(*v, norm_, ty)) continue;
             uint32_t idx = c_.intel.match_hash(norm_);
@@ -295,8 +376,24 @@ size_t record_enricher::enrich(std::string_view text, simdjson::dom::element doc
     return n;
 }
 
+namespace {
+
+// Bytes the allocator has handed out and not had back (glibc), to measure what loading keeps.
+size_t heap_in_use() {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
+#else
+    return 0;
+#endif
+}
+
+}  // namespace
+
 exit_code run(cli::tool& t, const options& o) {
+    size_t heap_before = heap_in_use();
     auto prepared = prepare(t, o);
+    size_t heap_after = heap_in_use();
     if (!prepared) {
         t.error(prepared.err().message);
         return prepared.err().code;
@@ -316,6 +413,9 @@ exit_code run(cli::tool& t, const options& o) {
     const auto& s = ctx.intel_stats;
     t.add_stat("indicators", std::to_string(ctx.intel.size()));
     t.add_stat("intel_store_bytes", std::to_string(ctx.intel.memory_bytes()));
+    // Cross-check of the figure above: the heap still held once everything was loaded
+    // (databases' caches and warninglists included; 0 where the allocator cannot tell).
+    t.add_stat("loaded_heap_bytes", std::to_string(heap_after > heap_before ? heap_after - heap_before : 0));
     t.add_stat("intel_bad_entries", std::to_string(s.bad));
     t.add_stat("intel_expired", std::to_string(s.expired));
     t.add_stat("intel_warninglisted", std::to_string(s.warninglisted));

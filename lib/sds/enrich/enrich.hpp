@@ -1,13 +1,16 @@
 #pragma once
 // sds-enrich: GeoIP/ASN for the IP fields of ECS records and threat-intelligence matches into
 // threat.enrichments[], patched into each record without re-serialising the rest.
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "sds/cli/tool.hpp"
 #include "sds/enrich/feeds.hpp"
+#include "sds/enrich/fields.hpp"
 #include "sds/enrich/geo.hpp"
 #include "sds/enrich/store.hpp"
 #include "sds/json/patch.hpp"
@@ -55,9 +58,13 @@ public:
 
 private:
     void match_ip_value(std::string_view v, std::string_view field);
+    std::optional<ip::address> address_of(std::string_view v);
     void add_match(uint32_t idx, std::string_view atomic, std::string_view field);
     context& c_;
     std::vector<std::string> ip_fields_, geo_prefix_;
+    field_finder fields_;  // every field read below, found in one walk per record
+    std::vector<size_t> ip_ids_, domain_ids_, url_ids_, hash_ids_;
+    size_t related_id_ = 0;
     json::patch patch_;
     std::string scratch_, norm_, geo_path_;
     std::vector<uint32_t> seen_;
@@ -69,6 +76,12 @@ private:
         bool used = false;
     };
     std::vector<ip_slot> ip_cache_;
+    struct parsed_text {
+        std::string_view text;  // into the current record
+        std::optional<ip::address> addr;
+    };
+    std::array<parsed_text, 8> parsed_{};
+    size_t parsed_used_ = 0;
     uint64_t matches_ = 0, records_matched_ = 0;
 };
 

@@ -36,6 +36,20 @@ struct load_stats {
     uint64_t non_ids = 0;        // to_ids=false, skipped
     uint64_t other_types = 0;    // attribute types that are not matchable values
     uint64_t missing_events = 0; // manifest entries without an event file
+
+    load_stats& operator+=(const load_stats& o) {
+        files += o.files;
+        entries += o.entries;
+        added += o.added;
+        duplicates += o.duplicates;
+        bad += o.bad;
+        expired += o.expired;
+        warninglisted += o.warninglisted;
+        non_ids += o.non_ids;
+        other_types += o.other_types;
+        missing_events += o.missing_events;
+        return *this;
+    }
 };
 
 class loader {
@@ -66,6 +80,7 @@ private:
     const warninglists* wl_;
     load_options opt_;
     load_stats stats_;
+    classified cls_;  // reused by add()
 };
 
 // Byte offset → 1-based line number of `text`.

@@ -8,7 +8,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "sds/core/hash.hpp"
+#include "sds/enrich/indicator.hpp"
 #include "sds/json/escape.hpp"
 
 namespace sds::enrich {
@@ -269,8 +269,7 @@ geo_enricher::geo_enricher(std::unique_ptr<mmdb_file> geo, std::unique_ptr<mmdb_
 
 geo_enricher::result geo_enricher::lookup(const ip::address& a) {
     ++lookups_;
-    std::string_view key(reinterpret_cast<const char*>(a.bytes.data()), a.bytes.size());
-    auto& s = cache_[hash::stable64(key) % cache_.size()];
+    auto& s = cache_[address_hash(a) % cache_.size()];
     if (s.used && s.addr == a) {
         ++hits_;
         return {s.geo, s.as};

@@ -49,6 +49,34 @@ std::string_view ecs_type(ind_type t, bool v4) {
     return "unknown";
 }
 
+std::optional<ip::address> parse_address(std::string_view s) {
+    uint32_t v = 0;
+    int parts = 0;
+    size_t i = 0;
+    while (parts < 4) {
+        size_t st = i;
+        uint32_t n = 0;
+        while (i < s.size() && i - st < 3 && s[i] >= '0' && s[i] <= '9') n = n * 10 + uint32_t(s[i++] - '0');
+        size_t len = i - st;
+        if (len == 0 || n > 255 || (len > 1 && s[st] == '0')) return ip::parse(s);
+        v = v << 8 | n;
+        ++parts;
+        if (parts < 4) {
+            if (i >= s.size() || s[i] != '.') return ip::parse(s);
+            ++i;
+        }
+    }
+    if (i != s.size()) return ip::parse(s);
+    ip::address a;
+    a.v4 = true;
+    a.bytes[10] = a.bytes[11] = 0xff;
+    a.bytes[12] = uint8_t(v >> 24);
+    a.bytes[13] = uint8_t(v >> 16);
+    a.bytes[14] = uint8_t(v >> 8);
+    a.bytes[15] = uint8_t(v);
+    return a;
+}
+
 std::string refang(std::string_view in) {
     std::string s(in);
     if (s.find_first_of("[({x") == std::string::npos) return s;
@@ -153,40 +181,63 @@ bool normalize_hash(std::string_view in, std::string& out, ind_type& type) {
     return true;
 }
 
-std::optional<classified> classify(std::string_view raw) {
-    std::string v = refang(trim(raw));
-    std::string_view s = v;
-    if (s.empty()) return std::nullopt;
-    classified c;
+namespace {
+
+// True when refang() could change `s` (it is the identity otherwise, and copies).
+bool defanged(std::string_view s) {
+    for (char c : s)
+        if (c == '[' || c == '(' || c == '{') return true;
+    return s.size() > 4 && (s.compare(0, 4, "hxxp") == 0 || s.compare(0, 4, "hXXp") == 0);
+}
+
+}  // namespace
+
+bool classify(std::string_view raw, classified& c) {
+    std::string_view s = trim(raw);
+    std::string refanged;
+    if (defanged(s)) {
+        refanged = refang(s);
+        s = refanged;
+    }
+    if (s.empty()) return false;
+    c.value.clear();
     if (auto a = ip::parse(s)) {
         c.type = ind_type::ip;
         c.net.base = *a;
         c.net.prefix = a->v4 ? 32 : 128;
-        return c;
+        return true;
     }
-    if (s.find('/') != std::string_view::npos && s.find("://") == std::string_view::npos) {
+    bool slash = s.find('/') != std::string_view::npos;
+    bool scheme = slash && s.find("://") != std::string_view::npos;
+    if (slash && !scheme) {
         if (auto n = ip::parse_cidr(s)) {
             c.type = ind_type::ip;
             c.net = *n;
-            return c;
+            return true;
         }
     }
-    if (normalize_hash(s, c.value, c.type)) return c;
-    if (s.find("://") != std::string_view::npos || s.find('/') != std::string_view::npos) {
+    if (normalize_hash(s, c.value, c.type)) return true;
+    if (slash || s.find("://") != std::string_view::npos) {
         if (normalize_url(s, c.value)) {
             c.type = ind_type::url;
-            return c;
+            return true;
         }
-        return std::nullopt;
+        return false;
     }
     if (normalize_domain(s, c.value)) {
         // A bare dotted number that is not an address is not a domain either.
         if (std::all_of(c.value.begin(), c.value.end(), [](char ch) { return (ch >= '0' && ch <= '9') || ch == '.'; }))
-            return std::nullopt;
+            return false;
         c.type = ind_type::domain;
-        return c;
+        return true;
     }
-    return std::nullopt;
+    return false;
+}
+
+std::optional<classified> classify(std::string_view raw) {
+    classified c;
+    if (!classify(raw, c)) return std::nullopt;
+    return c;
 }
 
 }  // namespace sds::enrich

@@ -64,25 +64,43 @@ def gen_records(path, n, pool, rnd):
                     % (s, 1024 + i % 60000, d, i % 5000, s, d))
 
 
+HASH_KINDS = (("md5", 128), ("sha1", 160), ("sha256", 256))
+
+
 def gen_indicators(path, n, rnd):
+    """Writes n indicators; returns how many of each kind, and one value of each hash kind."""
+    kinds = {"ipv4": 0, "cidr": 0, "domain": 0, "url": 0, "md5": 0, "sha1": 0, "sha256": 0}
+    sample = {}
     with open(path, "w") as f:
         f.write("# generated indicators for the sds-enrich benchmark\n")
         for i in range(n):
             k = rnd.random()
             if k < 0.40:
+                kinds["ipv4"] += 1
                 f.write("%d.%d.%d.%d\n" % (rnd.randrange(1, 224), rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)))
             elif k < 0.50:
+                kinds["cidr"] += 1
                 p = rnd.choice((16, 20, 24, 28))
                 net = ipaddress.ip_network((rnd.randrange(1 << 24, 224 << 24), p), strict=False)
                 f.write(str(net) + "\n")
             elif k < 0.75:
+                kinds["domain"] += 1
                 f.write("%s%d.%s\n" % ("".join(rnd.choice("abcdefghijklmnop") for _ in range(8)), i,
                                        rnd.choice(("com", "net", "org", "info", "xyz"))))
             elif k < 0.85:
+                kinds["url"] += 1
                 f.write("http://%s%d.com/%s/gate.php\n" % ("".join(rnd.choice("qrstuvwxyz") for _ in range(6)), i,
                                                           "".join(rnd.choice("abcdef0123") for _ in range(8))))
             else:
-                f.write("%064x\n" % rnd.getrandbits(256))
+                # File hashes of every kind the issue lists, in both cases (feeds publish both).
+                name, bits = rnd.choice(HASH_KINDS)
+                v = "%0*x" % (bits // 4, rnd.getrandbits(bits))
+                if rnd.random() < 0.2:
+                    v = v.upper()
+                kinds[name] += 1
+                sample.setdefault(name, v)
+                f.write(v + "\n")
+    return kinds, sample
 
 
 def run(args, stdin_path=None, stdout=subprocess.DEVNULL):
@@ -155,7 +173,13 @@ def main():
         recs, inds = os.path.join(tmp, "records.ndjson"), os.path.join(tmp, "indicators.txt")
         pool = pool_of_addresses(20000, rnd)
         gen_records(recs, a.records, pool, rnd)
-        gen_indicators(inds, a.indicators, rnd)
+        kinds, hash_sample = gen_indicators(inds, a.indicators, rnd)
+        # The load-only run reads one record per hash kind, each carrying a generated hash: it
+        # checks that md5, sha1 and sha256 indicators are all loaded and matched.
+        hash_recs = os.path.join(tmp, "hash_records.ndjson")
+        with open(hash_recs, "w") as f:
+            for name, v in sorted(hash_sample.items()):
+                f.write('{"event":{"kind":"event"},"file":{"hash":{"%s":"%s"}}}\n' % (name, v.lower()))
         # Addresses in record order for the ceiling loop.
         addrs = os.path.join(tmp, "addresses.txt")
         with open(recs) as fin, open(addrs, "w") as fout:
@@ -164,16 +188,21 @@ def main():
                 fout.write(d["source"]["ip"] + "\n" + d["destination"]["ip"] + "\n")
         rec_bytes, ind_bytes = os.path.getsize(recs), os.path.getsize(inds)
         res = {"records": a.records, "records_bytes": rec_bytes, "indicators": a.indicators,
-               "indicators_raw_bytes": ind_bytes}
+               "indicators_raw_bytes": ind_bytes, "indicator_kinds": kinds}
 
         dt, rss, st = run([enrich, "--stats", "--geoip", CITY, "--asn", ASN], recs)
         res["geo_only"] = {"seconds": round(dt, 3), "cpu_seconds": run.cpu, "records_per_s": round(a.records / dt), "peak_rss_mb": round(rss / 2**20, 1),
                            "geo_cache_hits": st.get("geo_cache_hits"), "geo_lookups": st.get("geo_lookups")}
-        dt, rss, st = run([enrich, "--stats", "--intel", inds])
+        dt, rss, st = run([enrich, "--stats", "--intel", inds], hash_recs)
         res["intel_load_only"] = {"seconds": round(dt, 3), "cpu_seconds": run.cpu, "peak_rss_mb": round(rss / 2**20, 1),
                                   "indicators_stored": st.get("indicators"),
                                   "store_bytes": st.get("intel_store_bytes"),
-                                  "store_vs_raw": round(st.get("intel_store_bytes", 0) / ind_bytes, 2)}
+                                  "store_vs_raw": round(st.get("intel_store_bytes", 0) / ind_bytes, 2),
+                                  # the allocator's count of what loading kept (cross-check)
+                                  "loaded_heap_bytes": st.get("loaded_heap_bytes"),
+                                  "loaded_heap_vs_raw": round(int(st.get("loaded_heap_bytes", 0)) / ind_bytes, 2),
+                                  "hash_kinds_loaded": len(hash_sample),
+                                  "hash_records_matched": st.get("records_matched")}
         load_s, load_cpu = dt, run.cpu
         dt, rss, st = run([enrich, "--stats", "--geoip", CITY, "--asn", ASN, "--intel", inds], recs)
         res["geo_asn_intel"] = {"seconds": round(dt, 3), "cpu_seconds": run.cpu, "records_per_s_incl_load": round(a.records / dt),
