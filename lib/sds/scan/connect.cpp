@@ -10,12 +10,16 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cstring>
 #include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <deque>
 #include <exception>
+#include <fstream>
+#include <map>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -71,6 +75,47 @@ bool self_connected(int fd) {
 }
 
 enum class phase : uint8_t { idle, connecting, banner };
+
+// The local address connections to a destination leave from (the kernel's choice, learnt from
+// a UDP socket connect()ed to it: no packet is sent). len 0: unknown, let connect() choose.
+struct source {
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+};
+
+// The local ports connect() would pick from (ip_local_port_range), less the reserved ones.
+struct port_pool {
+    uint16_t lo = 32768, hi = 60999;
+    std::vector<bool> reserved;  // indexed by port; empty: none
+
+    static port_pool read() {
+        port_pool p;
+        std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+        unsigned lo = 0, hi = 0;
+        if (range >> lo >> hi && lo > 0 && lo <= hi && hi <= 65535) {
+            p.lo = static_cast<uint16_t>(lo);
+            p.hi = static_cast<uint16_t>(hi);
+        }
+        std::ifstream res("/proc/sys/net/ipv4/ip_local_reserved_ports");
+        std::string list;
+        if (std::getline(res, list) && !list.empty()) {
+            p.reserved.assign(65536, false);
+            size_t i = 0;
+            while (i < list.size()) {
+                size_t end = list.find(',', i);
+                if (end == std::string::npos) end = list.size();
+                unsigned a = 0, b = 0;
+                auto item = list.substr(i, end - i);
+                int n = std::sscanf(item.c_str(), "%u-%u", &a, &b);
+                if (n == 1) b = a;
+                if (n >= 1)
+                    for (unsigned q = a; q <= b && q < 65536; ++q) p.reserved[q] = true;
+                i = end + 1;
+            }
+        }
+        return p;
+    }
+};
 
 // What the event loops of one scan share: the probe source, the result sink, the rate budget
 // and the stop flag. Every member is safe to use from any thread.
@@ -142,6 +187,7 @@ struct slot {
     phase ph = phase::idle;
     bool registered = false;  // fd is in the epoll set (under the key gen/index)
     bool v4 = true;           // the socket's family
+    const source* src = nullptr;  // the address and port the socket is bound to (null: not bound)
     uint32_t gen = 0;         // bumped per socket: events of a closed socket are stale
     uint32_t attempt_id = 0;  // bumped per connect(): deadlines of an earlier attempt are stale
     int attempts = 0;
@@ -164,10 +210,13 @@ struct deadline {
 // shared source a batch at a time.
 class scanner {
 public:
-    scanner(const connect_options& o, shared& sh, unsigned limit) : o_(o), sh_(sh), limit_(std::max(1u, limit)) {
+    scanner(const connect_options& o, shared& sh, unsigned limit, const port_pool& ports)
+        : o_(o), sh_(sh), limit_(std::max(1u, limit)), ports_(ports) {
         slots_.resize(limit_);
         for (uint32_t i = limit_; i-- > 0;) free_.push_back(i);
         batch_want_ = std::clamp<size_t>(limit_ / 8, 1, 64);
+        std::random_device rd;
+        next_port_ = static_cast<uint16_t>(ports_.lo + rd() % (unsigned(ports_.hi) - ports_.lo + 1));
     }
     ~scanner() {
         for (auto& s : slots_)
@@ -269,9 +318,54 @@ private:
         slot& s = slots_[idx];
         s.fd = fd;
         s.v4 = pd.p.addr.v4;
+        s.src = bind_local(fd, pd.p.addr);
         s.registered = false;
         ++s.gen;
         return attempt(idx, pd);
+    }
+
+    // Where connections to `a` leave from (cached per destination address).
+    const source* source_for(const ip::address& a) {
+        if (last_src_ && last_dst_ == a) return last_src_;
+        auto [it, fresh] = sources_.try_emplace({a.bytes, a.v4});
+        source& src = it->second;
+        if (fresh) {
+            sockaddr_storage ss;
+            socklen_t len = to_sockaddr(a, 9, ss);
+            int u = ::socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            if (u >= 0) {
+                socklen_t l = sizeof src.ss;
+                if (::connect(u, reinterpret_cast<sockaddr*>(&ss), len) == 0 &&
+                    ::getsockname(u, reinterpret_cast<sockaddr*>(&src.ss), &l) == 0)
+                    src.len = l;
+                ::close(u);
+            }
+        }
+        last_dst_ = a;
+        last_src_ = &src;
+        return &src;
+    }
+
+    // Binds a new socket to the source address of `dst` and a local port of our choosing, so
+    // that the port stays with the socket from one connect() to the next (connect() would look
+    // for a free port each time, and give it back after each refusal). Null when it could not:
+    // connect() then chooses.
+    const source* bind_local(int fd, const ip::address& dst) {
+        const source* src = source_for(dst);
+        if (src->len == 0) return nullptr;
+        sockaddr_storage ss = src->ss;
+        unsigned span = unsigned(ports_.hi) - ports_.lo + 1;
+        for (int tries = 0; tries < 16; ++tries) {
+            uint16_t port = next_port_;
+            next_port_ = next_port_ == ports_.hi ? ports_.lo : static_cast<uint16_t>(next_port_ + 1);
+            if (!ports_.reserved.empty() && ports_.reserved[port]) continue;
+            if (ss.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&ss)->sin_port = htons(port);
+            else reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port = htons(port);
+            if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), src->len) == 0) return src;
+            if (errno != EADDRINUSE) return nullptr;
+            if (span <= 1) break;
+        }
+        return nullptr;
     }
 
     // connect() of slot idx's socket (new, or reset after a refusal) to pd's address.
@@ -334,12 +428,13 @@ private:
             connected(idx);  // writable, no error: the handshake completed
             return {};
         }
-        // The attempt failed. When another probe can start now on a socket of the same family,
-        // connect() this one to it: the first call returns the failed attempt's error and
-        // resets the socket, the second starts the new attempt.
+        // The attempt failed. When the socket holds the error (EPOLLERR) and another probe can
+        // start now on a socket of the same family and source, connect() this one to it: the
+        // first call returns the failed attempt's error and resets the socket, the second
+        // starts the new attempt.
         pending nx;
-        if (claim(nx)) {
-            if (nx.p.addr.v4 == s.v4) {
+        if ((ev.events & EPOLLERR) && claim(nx)) {
+            if (nx.p.addr.v4 == s.v4 && (s.src == nullptr || s.src == source_for(nx.p.addr))) {
                 sockaddr_storage ss;
                 socklen_t len = to_sockaddr(nx.p.addr, nx.p.port, ss);
                 int rc = ::connect(s.fd, reinterpret_cast<sockaddr*>(&ss), len);
@@ -441,6 +536,7 @@ private:
         s.fd = -1;
         s.ph = phase::idle;
         s.registered = false;
+        s.src = nullptr;
         ++s.gen;
         free_.push_back(idx);
         --active_;
@@ -479,6 +575,11 @@ private:
     clock::duration token_wait_{};
     bool token_short_ = false;
     clock::time_point backoff_until_{};
+    const port_pool& ports_;
+    uint16_t next_port_ = 0;
+    std::map<std::pair<std::array<uint8_t, 16>, bool>, source> sources_;
+    ip::address last_dst_;
+    const source* last_src_ = nullptr;
 };
 
 }  // namespace
@@ -497,18 +598,19 @@ unsigned default_threads() noexcept {
 status connect_scan(const connect_options& o, const std::function<bool(probe&)>& next,
                     const std::function<void(probe_result&&)>& done) {
     shared sh(o, next, done);
+    const port_pool ports = port_pool::read();
     unsigned concurrency = std::max(1u, o.concurrency);
     unsigned n = std::clamp(o.threads ? o.threads : default_threads(), 1u, concurrency);
     auto limit = [&](unsigned i) { return concurrency / n + (i < concurrency % n ? 1 : 0); };
     if (n == 1) {
-        scanner s(o, sh, limit(0));
+        scanner s(o, sh, limit(0), ports);
         return s.run();
     }
     std::vector<status> results(n);
     std::vector<std::exception_ptr> thrown(n);
     auto loop = [&](unsigned i) {
         try {
-            scanner s(o, sh, limit(i));
+            scanner s(o, sh, limit(i), ports);
             results[i] = s.run();
             if (!results[i]) sh.stop = true;
         } catch (...) {

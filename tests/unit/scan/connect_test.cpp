@@ -142,8 +142,17 @@ TEST_CASE("connect scanner: --rate paces connection attempts, also over several 
 }
 
 TEST_CASE("connect scanner: many closed ports through few reused sockets, v4 and v6 interleaved, on 1-3 threads") {
-    listener a4(false), b4(false), a6(true), b6(true);
-    std::vector<uint16_t> shut = closed_ports(false, 150);
+    listener a6(true), b6(true);
+    // Every port number once in the list (a v6 listener's port may also be free on 127.0.0.1).
+    std::vector<std::unique_ptr<listener>> v4;
+    while (v4.size() < 2) {
+        auto l = std::make_unique<listener>(false);
+        if (l->port != a6.port && l->port != b6.port) v4.push_back(std::move(l));
+    }
+    listener &a4 = *v4[0], &b4 = *v4[1];
+    std::vector<uint16_t> shut;
+    for (uint16_t p : closed_ports(false, 160))
+        if (p != a6.port && p != b6.port && shut.size() < 150) shut.push_back(p);
     std::vector<uint16_t> ports = shut;
     ports.insert(ports.begin() + 40, a4.port);
     ports.insert(ports.begin() + 90, b4.port);
