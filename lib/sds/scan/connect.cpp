@@ -20,6 +20,8 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -66,12 +68,27 @@ socklen_t to_sockaddr(const ip::address& a, uint16_t port, sockaddr_storage& ss)
     return sizeof(sockaddr_in6);
 }
 
-bool self_connected(int fd) {
-    sockaddr_storage a{}, b{};
-    socklen_t la = sizeof a, lb = sizeof b;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &la) != 0) return false;
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&b), &lb) != 0) return false;
-    return la == lb && std::memcmp(&a, &b, la) == 0;
+uint16_t port_of(const sockaddr_storage& a) {
+    return ntohs(a.ss_family == AF_INET ? reinterpret_cast<const sockaddr_in&>(a).sin_port
+                                        : reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
+}
+
+// Family, address and port of a socket address, as a key.
+std::string endpoint_key(const sockaddr_storage& a) {
+    std::string k(1, static_cast<char>(a.ss_family));
+    if (a.ss_family == AF_INET) k.append(reinterpret_cast<const char*>(&reinterpret_cast<const sockaddr_in&>(a).sin_addr), 4);
+    else k.append(reinterpret_cast<const char*>(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr), 16);
+    uint16_t port = port_of(a);
+    k.append(reinterpret_cast<const char*>(&port), 2);
+    return k;
+}
+
+bool same_address(const sockaddr_storage& a, const sockaddr_storage& b) {
+    if (a.ss_family != b.ss_family) return false;
+    if (a.ss_family == AF_INET)
+        return reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr == reinterpret_cast<const sockaddr_in&>(b).sin_addr.s_addr;
+    return std::memcmp(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr, &reinterpret_cast<const sockaddr_in6&>(b).sin6_addr,
+                       sizeof(in6_addr)) == 0;
 }
 
 enum class phase : uint8_t { idle, connecting, banner };
@@ -172,7 +189,23 @@ public:
 
     std::atomic<bool> stop{false};
 
+    // The local addresses and ports our own sockets are bound to.
+    void hold(const std::string& key) {
+        std::lock_guard<std::mutex> g(bound_m_);
+        bound_.insert(key);
+    }
+    void drop(const std::string& key) {
+        std::lock_guard<std::mutex> g(bound_m_);
+        if (auto it = bound_.find(key); it != bound_.end()) bound_.erase(it);
+    }
+    bool held(const std::string& key) {
+        std::lock_guard<std::mutex> g(bound_m_);
+        return bound_.count(key) != 0;
+    }
+
 private:
+    std::mutex bound_m_;
+    std::multiset<std::string> bound_;
     const double rate_, burst_;
     const std::function<bool(probe&)>& next_;
     const std::function<void(probe_result&&)>& done_;
@@ -187,7 +220,8 @@ struct slot {
     phase ph = phase::idle;
     bool registered = false;  // fd is in the epoll set (under the key gen/index)
     bool v4 = true;           // the socket's family
-    const source* src = nullptr;  // the address and port the socket is bound to (null: not bound)
+    const source* src = nullptr;  // the address the socket is bound to (null: not bound)
+    std::string local;            // and its endpoint_key() with the port
     uint32_t gen = 0;         // bumped per socket: events of a closed socket are stale
     uint32_t attempt_id = 0;  // bumped per connect(): deadlines of an earlier attempt are stale
     int attempts = 0;
@@ -318,7 +352,7 @@ private:
         slot& s = slots_[idx];
         s.fd = fd;
         s.v4 = pd.p.addr.v4;
-        s.src = bind_local(fd, pd.p.addr);
+        s.src = bind_local(fd, pd.p.addr, s.local);
         s.registered = false;
         ++s.gen;
         return attempt(idx, pd);
@@ -350,7 +384,7 @@ private:
     // that the port stays with the socket from one connect() to the next (connect() would look
     // for a free port each time, and give it back after each refusal). Null when it could not:
     // connect() then chooses.
-    const source* bind_local(int fd, const ip::address& dst) {
+    const source* bind_local(int fd, const ip::address& dst, std::string& key) {
         const source* src = source_for(dst);
         if (src->len == 0) return nullptr;
         sockaddr_storage ss = src->ss;
@@ -361,7 +395,11 @@ private:
             if (!ports_.reserved.empty() && ports_.reserved[port]) continue;
             if (ss.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&ss)->sin_port = htons(port);
             else reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port = htons(port);
-            if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), src->len) == 0) return src;
+            if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), src->len) == 0) {
+                key = endpoint_key(ss);
+                sh_.hold(key);
+                return src;
+            }
             if (errno != EADDRINUSE) return nullptr;
             if (span <= 1) break;
         }
@@ -455,11 +493,21 @@ private:
         return {};
     }
 
+    // A connect() to a port in our own ephemeral range can meet itself, or another of our
+    // sockets connecting back at the same moment (TCP simultaneous open): that is not a
+    // listener. Only asked of connections that succeeded.
+    bool own_peer(int fd) {
+        sockaddr_storage a{}, b{};
+        socklen_t la = sizeof a, lb = sizeof b;
+        if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &la) != 0) return false;
+        if (::getpeername(fd, reinterpret_cast<sockaddr*>(&b), &lb) != 0) return false;
+        if (!same_address(a, b)) return false;
+        return port_of(a) == port_of(b) || sh_.held(endpoint_key(b));
+    }
+
     void connected(uint32_t idx) {
         slot& s = slots_[idx];
-        // A connect() to a port in our own ephemeral range can meet itself (TCP simultaneous
-        // open); that is not a listener.
-        if (self_connected(s.fd)) {
+        if (own_peer(s.fd)) {
             failed(idx, ECONNREFUSED);
             return;
         }
@@ -536,6 +584,7 @@ private:
         s.fd = -1;
         s.ph = phase::idle;
         s.registered = false;
+        if (s.src) sh_.drop(s.local);
         s.src = nullptr;
         ++s.gen;
         free_.push_back(idx);
