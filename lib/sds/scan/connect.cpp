@@ -12,20 +12,18 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <exception>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <random>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "sds/core/signals.hpp"
+#include "sds/scan/connect_detail.hpp"
 #include "sds/scan/ports.hpp"
 
 namespace sds::scan {
@@ -50,170 +48,9 @@ bool is_http_port(uint16_t port) noexcept {
 
 namespace {
 
-using clock = std::chrono::steady_clock;
-
-socklen_t to_sockaddr(const ip::address& a, uint16_t port, sockaddr_storage& ss) {
-    std::memset(&ss, 0, sizeof ss);
-    if (a.v4) {
-        auto* s = reinterpret_cast<sockaddr_in*>(&ss);
-        s->sin_family = AF_INET;
-        s->sin_port = htons(port);
-        std::memcpy(&s->sin_addr, &a.bytes[12], 4);
-        return sizeof(sockaddr_in);
-    }
-    auto* s = reinterpret_cast<sockaddr_in6*>(&ss);
-    s->sin6_family = AF_INET6;
-    s->sin6_port = htons(port);
-    std::memcpy(&s->sin6_addr, a.bytes.data(), 16);
-    return sizeof(sockaddr_in6);
-}
-
-uint16_t port_of(const sockaddr_storage& a) {
-    return ntohs(a.ss_family == AF_INET ? reinterpret_cast<const sockaddr_in&>(a).sin_port
-                                        : reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
-}
-
-// Family, address and port of a socket address, as a key.
-std::string endpoint_key(const sockaddr_storage& a) {
-    std::string k(1, static_cast<char>(a.ss_family));
-    if (a.ss_family == AF_INET) k.append(reinterpret_cast<const char*>(&reinterpret_cast<const sockaddr_in&>(a).sin_addr), 4);
-    else k.append(reinterpret_cast<const char*>(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr), 16);
-    uint16_t port = port_of(a);
-    k.append(reinterpret_cast<const char*>(&port), 2);
-    return k;
-}
-
-bool same_address(const sockaddr_storage& a, const sockaddr_storage& b) {
-    if (a.ss_family != b.ss_family) return false;
-    if (a.ss_family == AF_INET)
-        return reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr == reinterpret_cast<const sockaddr_in&>(b).sin_addr.s_addr;
-    return std::memcmp(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr, &reinterpret_cast<const sockaddr_in6&>(b).sin6_addr,
-                       sizeof(in6_addr)) == 0;
-}
+using namespace detail;
 
 enum class phase : uint8_t { idle, connecting, banner };
-
-// The local address connections to a destination leave from (the kernel's choice, learnt from
-// a UDP socket connect()ed to it: no packet is sent). len 0: unknown, let connect() choose.
-struct source {
-    sockaddr_storage ss{};
-    socklen_t len = 0;
-};
-
-// The local ports connect() would pick from (ip_local_port_range), less the reserved ones.
-struct port_pool {
-    uint16_t lo = 32768, hi = 60999;
-    std::vector<bool> reserved;  // indexed by port; empty: none
-
-    static port_pool read() {
-        port_pool p;
-        std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
-        unsigned lo = 0, hi = 0;
-        if (range >> lo >> hi && lo > 0 && lo <= hi && hi <= 65535) {
-            p.lo = static_cast<uint16_t>(lo);
-            p.hi = static_cast<uint16_t>(hi);
-        }
-        std::ifstream res("/proc/sys/net/ipv4/ip_local_reserved_ports");
-        std::string list;
-        if (std::getline(res, list) && !list.empty()) {
-            p.reserved.assign(65536, false);
-            size_t i = 0;
-            while (i < list.size()) {
-                size_t end = list.find(',', i);
-                if (end == std::string::npos) end = list.size();
-                unsigned a = 0, b = 0;
-                auto item = list.substr(i, end - i);
-                int n = std::sscanf(item.c_str(), "%u-%u", &a, &b);
-                if (n == 1) b = a;
-                if (n >= 1)
-                    for (unsigned q = a; q <= b && q < 65536; ++q) p.reserved[q] = true;
-                i = end + 1;
-            }
-        }
-        return p;
-    }
-};
-
-// What the event loops of one scan share: the probe source, the result sink, the rate budget
-// and the stop flag. Every member is safe to use from any thread.
-class shared {
-public:
-    shared(const connect_options& o, const std::function<bool(probe&)>& next,
-           const std::function<void(probe_result&&)>& done)
-        : rate_(o.rate), burst_(o.rate > 0 ? std::max(1.0, o.rate / 50.0) : 0), next_(next), done_(done) {
-        tokens_ = burst_;
-        last_refill_ = clock::now();
-    }
-
-    // Appends up to `want` probes to `out`; false when the source is dry.
-    bool pull(std::vector<probe>& out, size_t want) {
-        if (dry_.load(std::memory_order_relaxed)) return false;
-        std::lock_guard<std::mutex> g(source_m_);
-        probe p;
-        while (want-- > 0) {
-            if (dry_.load(std::memory_order_relaxed) || !next_(p)) {
-                dry_ = true;
-                break;
-            }
-            out.push_back(p);
-        }
-        return !out.empty();
-    }
-    bool dry() const noexcept { return dry_.load(std::memory_order_relaxed); }
-
-    void report(probe_result&& r) {
-        std::lock_guard<std::mutex> g(done_m_);
-        done_(std::move(r));
-    }
-
-    // One connection attempt's worth of the --rate budget; when there is none, `wait` says how
-    // long until there is.
-    bool take_token(clock::duration& wait) {
-        if (rate_ <= 0) return true;
-        std::lock_guard<std::mutex> g(rate_m_);
-        auto now = clock::now();
-        tokens_ = std::min(burst_, tokens_ + std::chrono::duration<double>(now - last_refill_).count() * rate_);
-        last_refill_ = now;
-        if (tokens_ >= 1.0) {
-            tokens_ -= 1.0;
-            return true;
-        }
-        wait = std::chrono::microseconds(static_cast<int64_t>((1.0 - tokens_) / rate_ * 1e6) + 1);
-        return false;
-    }
-    void give_back_token() {
-        if (rate_ <= 0) return;
-        std::lock_guard<std::mutex> g(rate_m_);
-        tokens_ = std::min(burst_, tokens_ + 1.0);
-    }
-
-    std::atomic<bool> stop{false};
-
-    // The local addresses and ports our own sockets are bound to.
-    void hold(const std::string& key) {
-        std::lock_guard<std::mutex> g(bound_m_);
-        bound_.insert(key);
-    }
-    void drop(const std::string& key) {
-        std::lock_guard<std::mutex> g(bound_m_);
-        if (auto it = bound_.find(key); it != bound_.end()) bound_.erase(it);
-    }
-    bool held(const std::string& key) {
-        std::lock_guard<std::mutex> g(bound_m_);
-        return bound_.count(key) != 0;
-    }
-
-private:
-    std::mutex bound_m_;
-    std::multiset<std::string> bound_;
-    const double rate_, burst_;
-    const std::function<bool(probe&)>& next_;
-    const std::function<void(probe_result&&)>& done_;
-    std::mutex source_m_, done_m_, rate_m_;
-    std::atomic<bool> dry_{false};
-    double tokens_ = 0;
-    clock::time_point last_refill_;
-};
 
 struct slot {
     int fd = -1;

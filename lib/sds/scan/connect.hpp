@@ -47,7 +47,8 @@ struct probe_result {
 };
 
 // Pulls probes from `next` (false = no more) and reports every one exactly once to `done`.
-// `next` and `done` may be called from any of the scan's threads, never from two at once.
+// `next` and `done` may be called from any of the scan's threads, each from one thread at a
+// time (but the two may run at the same moment).
 // Results come in completion order. Stops early when interrupted (unreported probes are
 // dropped). Errors: epoll/socket failures that stop the scan (runtime). An exception thrown by
 // `done` stops every thread and is rethrown here.
