@@ -56,7 +56,7 @@ def main():
     for _ in range(a.listeners):
         s = socket.socket()
         s.bind((HOST, 0))
-        s.listen(64)
+        s.listen(4096)  # never accepted: each scan leaves one connection queued
         ls.append(s)
     mine = {s.getsockname()[1] for s in ls}
 
