@@ -13,6 +13,7 @@ complete -c sds-scan -l target-field -r -F -d 'NDJSON field naming the target (r
 complete -c sds-scan -s p -l ports -x -d 'ports: lists and ranges (22,80,8000-8100), top100, top1000, - (all)'
 complete -c sds-scan -l max-targets -x -d 'refuse to scan more addresses than this (CIDRs count whole)'
 complete -c sds-scan -l concurrency -x -d 'connection attempts in flight at once'
+complete -c sds-scan -l threads -x -d 'event loops sharing the scan, each with its own epoll instance (0: one per online core); --concurrency and --rate stay totals'
 complete -c sds-scan -l rate -x -d 'new connection attempts per second (0: as fast as --concurrency allows)'
 complete -c sds-scan -l timeout -x -d 'time a connection attempt may take (e.g. 500ms, 2s)'
 complete -c sds-scan -l retries -x -d 'extra attempts for a port that did not answer'

@@ -60,6 +60,12 @@ void add_options(cli::tool& t, options& o) {
         ->type_name("N")
         ->capture_default_str()
         ->check(CLI::Range(1u, 100000u));
+    app.add_option("--threads", o.tcp.threads,
+                   "event loops sharing the scan, each with its own epoll instance (0: one per online core); "
+                   "--concurrency and --rate stay totals")
+        ->type_name("N")
+        ->capture_default_str()
+        ->check(CLI::Range(0u, 256u));
     app.add_option("--rate", o.tcp.rate, "new connection attempts per second (0: as fast as --concurrency allows)")
         ->type_name("N")
         ->capture_default_str()
