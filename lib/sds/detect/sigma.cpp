@@ -31,6 +31,7 @@ struct value_test {
 
 struct field_test {
     std::string field;  // empty: keyword (any value of the record)
+    uint32_t fid = 0;   // the field's index in the ruleset's field table (one per distinct name)
     std::vector<value_test> values;
     bool all = false;             // |all: every value must match
     std::optional<bool> exists;   // |exists
@@ -49,6 +50,7 @@ struct cond_node {
 
 struct compiled_rule {
     rule_meta meta;
+    int source = 0;  // source_filter, set when the rule is added
     std::string ruleset;
     std::vector<selection> sels;
     std::vector<cond_node> conditions;  // a list of conditions is OR-ed
@@ -293,8 +295,14 @@ private:
 // --- evaluation ------------------------------------------------------------------------------
 
 struct eval_ctx {
-    simdjson::dom::element record;
-    std::vector<simdjson::dom::element> vals;
+    simdjson::dom::element record;  // the buffers below keep their capacity between records
+    // Per-record cache of field values, by field id: each field is looked up at most once per
+    // record however many rules test it. A field's values are pool[off, off + n) when its
+    // stamp is the record's.
+    uint64_t record_no = 0;
+    std::vector<uint64_t> stamp;
+    std::vector<std::pair<uint32_t, uint32_t>> range;
+    std::vector<simdjson::dom::element> pool;
     std::vector<simdjson::dom::element> refs;
     std::string text;
 };
@@ -337,7 +345,15 @@ void all_strings(simdjson::dom::element e, std::vector<simdjson::dom::element>& 
     }
 }
 
-bool value_matches(const value_test& v, const std::vector<simdjson::dom::element>& vals, eval_ctx& cx) {
+struct values_view {
+    const simdjson::dom::element* p;
+    size_t n;
+    const simdjson::dom::element* begin() const { return p; }
+    const simdjson::dom::element* end() const { return p + n; }
+    bool empty() const { return n == 0; }
+};
+
+bool value_matches(const value_test& v, values_view vals, eval_ctx& cx) {
     if (v.k == value_test::kind::null) {
         if (vals.empty()) return true;
         for (auto e : vals)
@@ -373,10 +389,20 @@ bool value_matches(const value_test& v, const std::vector<simdjson::dom::element
     return false;
 }
 
+values_view values_of(const field_test& f, eval_ctx& cx) {
+    if (cx.stamp[f.fid] != cx.record_no) {
+        uint32_t off = static_cast<uint32_t>(cx.pool.size());
+        if (f.field.empty()) all_strings(cx.record, cx.pool);
+        else field_values(cx.record, f.field, cx.pool);
+        cx.stamp[f.fid] = cx.record_no;
+        cx.range[f.fid] = {off, static_cast<uint32_t>(cx.pool.size() - off)};
+    }
+    auto [off, n] = cx.range[f.fid];
+    return {cx.pool.data() + off, n};
+}
+
 bool field_matches(const field_test& f, eval_ctx& cx) {
-    std::vector<simdjson::dom::element> vals;
-    if (f.field.empty()) all_strings(cx.record, vals);
-    else field_values(cx.record, f.field, vals);
+    values_view vals = values_of(f, cx);  // stays valid: nothing is added to the pool below
     if (f.exists) {
         bool present = false;
         for (auto e : vals)
@@ -474,12 +500,18 @@ std::optional<std::set<std::string>> required_names(const cond_node& n, const co
     return std::nullopt;
 }
 
-bool applies_to(const compiled_rule& r, simdjson::dom::element record) {
-    // Log source: aws/cloudtrail rules run on CloudTrail records, raw or normalised.
-    if (r.meta.product.empty() && r.meta.service.empty()) return true;
-    if (r.meta.product != "aws") return false;
-    if (r.meta.service.empty()) return true;
-    if (r.meta.service != "cloudtrail") return false;
+// Which records a rule's log source admits.
+enum class source_filter { any, none, cloudtrail };
+source_filter filter_of(const compiled_rule& r) {
+    if (r.meta.product.empty() && r.meta.service.empty()) return source_filter::any;
+    if (r.meta.product != "aws") return source_filter::none;
+    if (r.meta.service.empty()) return source_filter::any;
+    if (r.meta.service != "cloudtrail") return source_filter::none;
+    return source_filter::cloudtrail;
+}
+
+// aws/cloudtrail rules run on CloudTrail records, raw or normalised.
+bool is_cloudtrail(simdjson::dom::element record) {
     simdjson::dom::element v;
     if (!record["eventSource"].get(v) && !record["eventVersion"].get(v)) return true;
     std::string_view ds;
@@ -487,19 +519,27 @@ bool applies_to(const compiled_rule& r, simdjson::dom::element record) {
     return false;
 }
 
-std::string event_name_lower(simdjson::dom::element record) {
+// The record's eventName (or ECS event.action), lower-cased into `out`.
+void event_name_lower(simdjson::dom::element record, std::string& out) {
+    out.clear();
     std::string_view n;
-    if (record["eventName"].get(n) && record.at_pointer("/event/action").get(n)) return {};
-    std::string s(n);
-    for (auto& c : s) c = lower(c);
-    return s;
+    if (record["eventName"].get(n) && record.at_pointer("/event/action").get(n)) return;
+    out.assign(n);
+    for (auto& c : out) c = lower(c);
 }
 
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
 
-ruleset::ruleset() = default;
+struct ruleset::scratch {
+    eval_ctx cx;
+    std::string name;
+    std::string text;
+    std::vector<simdjson::dom::element> vals;
+};
+
+ruleset::ruleset() : scratch_(std::make_unique<scratch>()) {}
 ruleset::~ruleset() = default;
 ruleset::ruleset(ruleset&&) noexcept = default;
 
@@ -600,6 +640,14 @@ status ruleset::add_rule(const void* node_ptr, const std::string& file, const st
         refused_.push_back({file, fmt::format("malformed rule ({})", e.msg)});
         return status::success();
     }
+    r->source = static_cast<int>(filter_of(*r));
+    for (auto& sel : r->sels)
+        for (auto& alt : sel.alternatives)
+            for (auto& ft : alt) {
+                auto it = std::find(fields_.begin(), fields_.end(), ft.field);
+                ft.fid = static_cast<uint32_t>(it - fields_.begin());
+                if (it == fields_.end()) fields_.push_back(ft.field);
+            }
     auto idx = static_cast<uint32_t>(rules_.size());
     std::optional<std::set<std::string>> names;
     if (r->conditions.size() == 1) names = required_names(r->conditions[0], *r);
@@ -613,10 +661,26 @@ status ruleset::add_rule(const void* node_ptr, const std::string& file, const st
 }
 
 void ruleset::match(simdjson::dom::element record, std::vector<uint32_t>& hits) const {
-    eval_ctx cx{record, {}, {}, {}};
+    scratch& sc = *scratch_;
+    eval_ctx& cx = sc.cx;
+    cx.record = record;
+    if (cx.stamp.size() != fields_.size()) {
+        cx.stamp.assign(fields_.size(), 0);
+        cx.range.resize(fields_.size());
+    }
+    ++cx.record_no;
+    cx.pool.clear();
+    int cloudtrail = -1;  // the record's log source, looked at once and only when a rule asks
     auto try_rule = [&](uint32_t i) {
         const compiled_rule& r = *rules_[i];
-        if (!applies_to(r, record)) return;
+        switch (static_cast<source_filter>(r.source)) {
+            case source_filter::any: break;
+            case source_filter::none: return;
+            case source_filter::cloudtrail:
+                if (cloudtrail < 0) cloudtrail = is_cloudtrail(record) ? 1 : 0;
+                if (!cloudtrail) return;
+                break;
+        }
         for (const auto& c : r.conditions)
             if (eval(c, r, cx)) {
                 hits.push_back(i);
@@ -624,25 +688,33 @@ void ruleset::match(simdjson::dom::element record, std::vector<uint32_t>& hits) 
             }
     };
     size_t first = hits.size();
-    std::string name = event_name_lower(record);
-    if (!name.empty())
-        if (auto it = by_event_.find(name); it != by_event_.end())
+    event_name_lower(record, sc.name);
+    if (!sc.name.empty())
+        if (auto it = by_event_.find(std::string_view(sc.name)); it != by_event_.end())
             for (auto i : it->second) try_rule(i);
     for (auto i : always_) try_rule(i);
-    std::sort(hits.begin() + static_cast<std::ptrdiff_t>(first), hits.end());
+    if (hits.size() - first > 1) std::sort(hits.begin() + static_cast<std::ptrdiff_t>(first), hits.end());
 }
 
 std::string ruleset::render_remediation(size_t rule, simdjson::dom::element record) const {
+    std::string out;
+    render_remediation(rule, record, out);
+    return out;
+}
+
+bool ruleset::render_remediation(size_t rule, simdjson::dom::element record, std::string& out) const {
     // "{field}" takes the field's first value, "{field*}" all of them (space-separated); a
     // template whose fields are missing yields nothing, and "a || b" tries b when a cannot render.
     std::string_view all = rules_[rule]->meta.remediation;
-    std::string scratch;
-    std::vector<simdjson::dom::element> vals;
+    if (all.empty()) return false;
+    std::string& scratch = scratch_->text;
+    std::vector<simdjson::dom::element>& vals = scratch_->vals;
+    const size_t base = out.size();
     while (!all.empty()) {
         size_t alt = all.find(" || ");
         std::string_view t = all.substr(0, alt);
         all = alt == std::string_view::npos ? std::string_view{} : all.substr(alt + 4);
-        std::string out;
+        out.resize(base);
         bool ok = true;
         for (size_t i = 0; ok && i < t.size(); ++i) {
             if (t[i] != '{') {
@@ -669,9 +741,10 @@ std::string ruleset::render_remediation(size_t rule, simdjson::dom::element reco
             ok = used > 0;
             i = close;
         }
-        if (ok) return out;
+        if (ok) return out.size() > base;
     }
-    return {};
+    out.resize(base);
+    return false;
 }
 
 }  // namespace sds::detect
