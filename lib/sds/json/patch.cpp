@@ -1,5 +1,7 @@
 #include "sds/json/patch.hpp"
 
+#include <cstring>
+
 #include "sds/json/escape.hpp"
 
 namespace sds::json {
@@ -65,6 +67,19 @@ inline void append_key(std::string& out, std::string_view k) {
     out.append("\":", 2);
 }
 
+inline uint64_t head_of(std::string_view s, size_t n) {
+    // Built in a register (a short memcpy into a word and reading it back stalls the store
+    // forwarding, which cost more than the comparisons it saves).
+    if (n >= 8) {
+        uint64_t h;
+        std::memcpy(&h, s.data(), 8);
+        return h;
+    }
+    uint64_t h = 0;
+    for (size_t i = 0; i < n; ++i) h |= uint64_t(static_cast<unsigned char>(s[i])) << (8 * i);
+    return h;
+}
+
 inline uint32_t segment_length(std::string_view path) {
     size_t dot = path.find('.');
     return static_cast<uint32_t>(dot == std::string_view::npos ? path.size() : dot);
@@ -104,16 +119,22 @@ void patch::load_pending() const {
     std::string_view a(arena_);
     for (const auto& e : edits_) {
         std::string_view path = a.substr(e.path_off, e.path_len);
-        stack_.push_back(pending{path, a.substr(e.val_off, e.val_len), segment_length(path), e.kind, false});
+        uint32_t seg = segment_length(path);
+        stack_.push_back(pending{path, a.substr(e.val_off, e.val_len), seg, head_of(path, seg), e.kind, false});
     }
 }
 
 bool patch::collect(std::string_view key, size_t lo, size_t hi, std::string_view& set_value) const {
     const size_t d_lo = stack_.size(), a_lo = appended_.size();
     bool replaced = false;
+    const uint64_t key_head = head_of(key, key.size());
     for (size_t j = lo; j < hi; ++j) {
+        {
+            const pending& c = stack_[j];
+            if (c.done || c.seg != key.size() || c.head != key_head) continue;
+            if (c.seg > 8 && std::memcmp(c.path.data() + 8, key.data() + 8, c.seg - 8) != 0) continue;
+        }
         const pending e = stack_[j];  // a copy: the pushes below may move the vector
-        if (e.done || e.seg != key.size() || e.path.compare(0, e.seg, key) != 0) continue;
         stack_[j].done = true;
         if (e.path.size() == e.seg) {
             if (e.kind == op::set) {
@@ -126,7 +147,8 @@ bool patch::collect(std::string_view key, size_t lo, size_t hi, std::string_view
             }
         } else {
             std::string_view rest = e.path.substr(e.seg + 1);
-            stack_.push_back(pending{rest, e.value, segment_length(rest), e.kind, false});
+            uint32_t seg = segment_length(rest);
+            stack_.push_back(pending{rest, e.value, seg, head_of(rest, seg), e.kind, false});
         }
     }
     return replaced;
@@ -252,7 +274,8 @@ void patch::apply(std::string_view record, simdjson::dom::element doc, std::stri
         std::string_view seg = stack_[k].path.substr(0, stack_[k].seg);
         bool repeated = false;
         for (size_t j = 0; j < k && !repeated; ++j)
-            repeated = stack_[j].seg == seg.size() && stack_[j].path.compare(0, seg.size(), seg) == 0;
+            repeated = stack_[j].seg == seg.size() && stack_[j].head == stack_[k].head &&
+                       stack_[j].path.compare(0, seg.size(), seg) == 0;
         simdjson::dom::element v;
         if (!repeated && !obj.at_key(seg).get(v)) ++present;
     }

@@ -57,6 +57,7 @@ private:
         std::string_view path;  // remaining path
         std::string_view value;
         uint32_t seg;           // length of the path's first segment
+        uint64_t head;          // its first 8 bytes (zero-padded): most comparisons end here
         op kind;
         bool done;
     };
