@@ -43,6 +43,7 @@ private:
         std::string id, name, description, reference, author, ruleset;  // JSON strings
         std::string risk;                                                // JSON number
         std::vector<std::string> techniques, tactics;                    // JSON strings
+        std::string event, rule;  // whole event / rule objects, for records without them
     };
     const ruleset& rs_;
     std::vector<fragments> f_;

@@ -24,6 +24,7 @@ struct value_test {
     enum class kind { pattern, regex, cidr, null, boolean, fieldref } k = kind::pattern;
     pattern pat;
     std::shared_ptr<re2::RE2> re;
+    std::string re_literal;  // text every match contains (empty: unknown); checked before the regex
     ip::network net;
     bool b = false;
     std::string ref;  // fieldref: the other field
@@ -73,6 +74,32 @@ int risk_of(const std::string& level) {
 
 // --- values and modifiers --------------------------------------------------------------------
 
+// The longest run of literal characters every match of `re` must contain, for regular
+// expressions simple enough to tell (a sequence of literals, '.', '^', '$', each maybe with a
+// quantifier; no alternation, groups, classes, escapes or counted repetition); else empty.
+std::string required_literal(std::string_view re) {
+    if (re.find_first_of("|()[]\\{}") != std::string_view::npos) return {};
+    std::string best, run;
+    for (size_t i = 0; i < re.size(); ++i) {
+        char c = re[i];
+        bool quantified = i + 1 < re.size() && (re[i + 1] == '*' || re[i + 1] == '?' || re[i + 1] == '+');
+        bool optional = i + 1 < re.size() && (re[i + 1] == '*' || re[i + 1] == '?');
+        if (c == '*' || c == '+' || c == '?') continue;
+        if (c == '.' || c == '^' || c == '$' || optional) {
+            if (run.size() > best.size()) best = run;
+            run.clear();
+            continue;
+        }
+        run.push_back(c);
+        if (quantified) {  // c+: c is required, but what follows need not be adjacent
+            if (run.size() > best.size()) best = run;
+            run.clear();
+        }
+    }
+    if (run.size() > best.size()) best = run;
+    return best;
+}
+
 value_test make_value(const YAML::Node& v, const std::vector<std::string>& mods, bool is_null) {
     value_test t;
     if (is_null) {
@@ -92,6 +119,7 @@ value_test make_value(const YAML::Node& v, const std::vector<std::string>& mods,
             t.re = std::make_shared<re2::RE2>(s, ro);
             if (!t.re->ok())
                 throw refused_error{fmt::format("invalid or unsupported regular expression '{}' ({})", s, t.re->error())};
+            t.re_literal = required_literal(s);
             return t;
         } else if (m == "cidr") {
             auto n = ip::parse_cidr(s);
@@ -300,6 +328,7 @@ struct eval_ctx {
     // record however many rules test it. A field's values are pool[off, off + n) when its
     // stamp is the record's.
     uint64_t record_no = 0;
+    int ecs = -1;  // the record is ECS (1) or raw (0), once a lookup needed to know
     std::vector<uint64_t> stamp;
     std::vector<std::pair<uint32_t, uint32_t>> range;
     std::vector<simdjson::dom::element> pool;
@@ -378,6 +407,7 @@ bool value_matches(const value_test& v, values_view vals, eval_ctx& cx) {
                 if (v.pat.matches(s)) return true;
                 break;
             case value_test::kind::regex:
+                if (!v.re_literal.empty() && s.find(v.re_literal) == std::string_view::npos) break;
                 if (re2::RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *v.re)) return true;
                 break;
             case value_test::kind::cidr:
@@ -393,7 +423,7 @@ values_view values_of(const field_test& f, eval_ctx& cx) {
     if (cx.stamp[f.fid] != cx.record_no) {
         uint32_t off = static_cast<uint32_t>(cx.pool.size());
         if (f.field.empty()) all_strings(cx.record, cx.pool);
-        else field_values(cx.record, f.field, cx.pool);
+        else field_values(cx.record, f.field, cx.pool, cx.ecs);
         cx.stamp[f.fid] = cx.record_no;
         cx.range[f.fid] = {off, static_cast<uint32_t>(cx.pool.size() - off)};
     }
@@ -669,6 +699,7 @@ void ruleset::match(simdjson::dom::element record, std::vector<uint32_t>& hits) 
         cx.range.resize(fields_.size());
     }
     ++cx.record_no;
+    cx.ecs = -1;
     cx.pool.clear();
     int cloudtrail = -1;  // the record's log source, looked at once and only when a rule asks
     auto try_rule = [&](uint32_t i) {

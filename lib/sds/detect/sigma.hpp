@@ -90,5 +90,9 @@ private:
 // Values of a field in a record, under its CloudTrail name or its ECS name; arrays on the way
 // are walked (any element may match). Exposed for tests.
 void field_values(simdjson::dom::element record, std::string_view field, std::vector<simdjson::dom::element>& out);
+// The same, with the record's kind cached in `ecs` (-1 unknown, then 0 raw, 1 ECS) for the next
+// lookups in the same record.
+void field_values(simdjson::dom::element record, std::string_view field, std::vector<simdjson::dom::element>& out,
+                  int& ecs);
 
 }  // namespace sds::detect

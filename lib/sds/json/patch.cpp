@@ -113,6 +113,16 @@ void patch::set_string(std::string_view path, std::string_view v) {
     end(p, path.size(), op::set);
 }
 
+bool patch::touches(std::string_view member) const noexcept {
+    for (const auto& e : edits_) {
+        std::string_view path(arena_.data() + e.path_off, e.path_len);
+        if (path.size() >= member.size() && path.compare(0, member.size(), member) == 0 &&
+            (path.size() == member.size() || path[member.size()] == '.'))
+            return true;
+    }
+    return false;
+}
+
 void patch::load_pending() const {
     stack_.clear();
     appended_.clear();

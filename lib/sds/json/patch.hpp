@@ -39,6 +39,9 @@ public:
     // Appends a value to the array at `path` (created when absent; a non-array is replaced).
     void append_raw(std::string_view path, std::string_view json);
 
+    // True when an edit so far is at `member` or below it (member: a top-level name).
+    bool touches(std::string_view member) const noexcept;
+
     // Writes `record` (a valid JSON object) with the edits applied, appending to `out`.
     void apply(std::string_view record, std::string& out) const;
     // The same, given the record's parsed form, which tells which edited top-level members the

@@ -217,3 +217,19 @@ TEST_CASE("alerts: ATT&CK tags and remediation rendering") {
           "aws ec2 revoke-security-group-ingress --region us-northeast-1r --group-id sg-003dc7f1f1c686164 "
           "--security-group-rule-ids sgr-09b3e3d2ca1edf2a2");
 }
+
+TEST_CASE("sigma: |re with a required literal (checked before the regex) matches as the regex does") {
+    auto rec = [](const char* arn) { return std::string(R"({"eventVersion":"1.08","eventSource":"x","userIdentity":{"arn":")") + arn + "\"}}"; };
+    const std::string imds = rule_with("  s:\n    userIdentity.arn|re: '.+:assumed-role/aws:.+'\n  condition: s\n");
+    CHECK(matches_one(imds, rec("arn:aws:sts::1:assumed-role/aws:ec2-instance/i-1")));
+    CHECK_FALSE(matches_one(imds, rec("arn:aws:sts::1:assumed-role/Admin/alice")));
+    CHECK_FALSE(matches_one(imds, rec(":assumed-role/aws:")));  // the dots need a character each side
+    const std::string quantified = rule_with("  s:\n    userIdentity.arn|re: 'ab+c?d'\n  condition: s\n");
+    CHECK(matches_one(quantified, rec("xabbbdx")));
+    CHECK(matches_one(quantified, rec("abcd")));
+    CHECK_FALSE(matches_one(quantified, rec("acd")));
+    const std::string alternation = rule_with("  s:\n    userIdentity.arn|re: 'foo|bar'\n  condition: s\n");
+    CHECK(matches_one(alternation, rec("xbar")));
+    const std::string optional = rule_with("  s:\n    userIdentity.arn|re: 'x*yz'\n  condition: s\n");
+    CHECK(matches_one(optional, rec("yz")));
+}
