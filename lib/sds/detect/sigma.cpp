@@ -419,17 +419,19 @@ bool value_matches(const value_test& v, values_view vals, eval_ctx& cx) {
     return false;
 }
 
-values_view values_of(const field_test& f, eval_ctx& cx) {
-    if (cx.stamp[f.fid] != cx.record_no) {
+values_view values_of(uint32_t fid, const std::string& field, eval_ctx& cx) {
+    if (cx.stamp[fid] != cx.record_no) {
         uint32_t off = static_cast<uint32_t>(cx.pool.size());
-        if (f.field.empty()) all_strings(cx.record, cx.pool);
-        else field_values(cx.record, f.field, cx.pool, cx.ecs);
-        cx.stamp[f.fid] = cx.record_no;
-        cx.range[f.fid] = {off, static_cast<uint32_t>(cx.pool.size() - off)};
+        if (field.empty()) all_strings(cx.record, cx.pool);
+        else field_values(cx.record, field, cx.pool, cx.ecs);
+        cx.stamp[fid] = cx.record_no;
+        cx.range[fid] = {off, static_cast<uint32_t>(cx.pool.size() - off)};
     }
-    auto [off, n] = cx.range[f.fid];
+    auto [off, n] = cx.range[fid];
     return {cx.pool.data() + off, n};
 }
+
+values_view values_of(const field_test& f, eval_ctx& cx) { return values_of(f.fid, f.field, cx); }
 
 bool field_matches(const field_test& f, eval_ctx& cx) {
     values_view vals = values_of(f, cx);  // stays valid: nothing is added to the pool below
@@ -480,15 +482,15 @@ bool eval(const cond_node& n, const compiled_rule& r, eval_ctx& cx) {
     return false;
 }
 
-// --- dispatch: the eventName values a condition cannot match without ---------------------------
+// --- dispatch: the values of a field (eventName first) a condition cannot match without -------
 
-std::optional<std::set<std::string>> required_names(const selection& s) {
+std::optional<std::set<std::string>> required_values(const selection& s, std::string_view field) {
     std::set<std::string> names;
     if (s.alternatives.empty()) return std::nullopt;
     for (const auto& alt : s.alternatives) {
         const field_test* f = nullptr;
         for (const auto& ft : alt)
-            if (ft.field == "eventName" && !ft.all && !ft.exists) f = &ft;
+            if (ft.field == field && !ft.all && !ft.exists) f = &ft;
         if (!f) return std::nullopt;
         for (const auto& v : f->values) {
             if (v.k != value_test::kind::pattern || v.pat.type() != pattern::kind::exact) return std::nullopt;
@@ -498,16 +500,16 @@ std::optional<std::set<std::string>> required_names(const selection& s) {
     return names;
 }
 
-std::optional<std::set<std::string>> required_names(const cond_node& n, const compiled_rule& r) {
+std::optional<std::set<std::string>> required_values(const cond_node& n, const compiled_rule& r, std::string_view field) {
     switch (n.o) {
-        case cond_node::op::ref: return required_names(r.sels[n.sels[0]]);
+        case cond_node::op::ref: return required_values(r.sels[n.sels[0]], field);
         case cond_node::op::and_: {
-            auto a = required_names(n.kids[0], r), b = required_names(n.kids[1], r);
+            auto a = required_values(n.kids[0], r, field), b = required_values(n.kids[1], r, field);
             if (a && b) return a->size() <= b->size() ? a : b;
             return a ? a : b;
         }
         case cond_node::op::or_: {
-            auto a = required_names(n.kids[0], r), b = required_names(n.kids[1], r);
+            auto a = required_values(n.kids[0], r, field), b = required_values(n.kids[1], r, field);
             if (!a || !b) return std::nullopt;
             a->insert(b->begin(), b->end());
             return a;
@@ -516,7 +518,7 @@ std::optional<std::set<std::string>> required_names(const cond_node& n, const co
         case cond_node::op::one_of: {
             std::set<std::string> all;
             for (auto i : n.sels) {
-                auto s = required_names(r.sels[i]);
+                auto s = required_values(r.sels[i], field);
                 if (!s) return std::nullopt;
                 all.insert(s->begin(), s->end());
             }
@@ -524,7 +526,7 @@ std::optional<std::set<std::string>> required_names(const cond_node& n, const co
         }
         case cond_node::op::all_of:
             for (auto i : n.sels)
-                if (auto s = required_names(r.sels[i])) return s;
+                if (auto s = required_values(r.sels[i], field)) return s;
             return std::nullopt;
     }
     return std::nullopt;
@@ -564,6 +566,7 @@ void event_name_lower(simdjson::dom::element record, std::string& out) {
 
 struct ruleset::scratch {
     eval_ctx cx;
+    std::vector<uint64_t> tried;  // per rule: the record it was last evaluated on
     std::string name;
     std::string text;
     std::vector<simdjson::dom::element> vals;
@@ -680,11 +683,27 @@ status ruleset::add_rule(const void* node_ptr, const std::string& file, const st
             }
     auto idx = static_cast<uint32_t>(rules_.size());
     std::optional<std::set<std::string>> names;
-    if (r->conditions.size() == 1) names = required_names(r->conditions[0], *r);
+    if (r->conditions.size() == 1) names = required_values(r->conditions[0], *r, "eventName");
     if (names && !names->empty()) {
         for (const auto& n : *names) by_event_[n].push_back(idx);
     } else {
-        always_.push_back(idx);
+        // Else on the exact values of another field the rule cannot match without (userIdentity.type
+        // for the root and AssumeRole rules, userAgent for tool signatures, ...).
+        bool dispatched = false;
+        for (const auto& sel : r->sels) {
+            for (const auto& alt : sel.alternatives)
+                for (const auto& ft : alt) {
+                    if (dispatched || ft.field.empty() || r->conditions.size() != 1) continue;
+                    auto vals = required_values(r->conditions[0], *r, ft.field);
+                    if (!vals || vals->empty()) continue;
+                    auto d = std::find_if(by_value_.begin(), by_value_.end(),
+                                          [&](const value_dispatch& x) { return x.fid == ft.fid; });
+                    if (d == by_value_.end()) d = by_value_.insert(by_value_.end(), value_dispatch{ft.fid, ft.field, {}});
+                    for (const auto& v : *vals) d->rules[v].push_back(idx);
+                    dispatched = true;
+                }
+        }
+        if (!dispatched) always_.push_back(idx);
     }
     rules_.push_back(std::move(r));
     return status::success();
@@ -701,8 +720,11 @@ void ruleset::match(simdjson::dom::element record, std::vector<uint32_t>& hits) 
     ++cx.record_no;
     cx.ecs = -1;
     cx.pool.clear();
+    if (sc.tried.size() != rules_.size()) sc.tried.assign(rules_.size(), 0);
     int cloudtrail = -1;  // the record's log source, looked at once and only when a rule asks
     auto try_rule = [&](uint32_t i) {
+        if (sc.tried[i] == cx.record_no) return;  // reached by two values of a dispatch field
+        sc.tried[i] = cx.record_no;
         const compiled_rule& r = *rules_[i];
         switch (static_cast<source_filter>(r.source)) {
             case source_filter::any: break;
@@ -723,6 +745,17 @@ void ruleset::match(simdjson::dom::element record, std::vector<uint32_t>& hits) 
     if (!sc.name.empty())
         if (auto it = by_event_.find(std::string_view(sc.name)); it != by_event_.end())
             for (auto i : it->second) try_rule(i);
+    for (const auto& d : by_value_) {
+        values_view vals = values_of(d.fid, d.field, cx);
+        for (auto e : vals) {
+            if (e.is_null()) continue;
+            std::string_view text = as_text(e, cx.text);
+            sc.name.assign(text);
+            for (auto& c : sc.name) c = lower(c);
+            if (auto it = d.rules.find(std::string_view(sc.name)); it != d.rules.end())
+                for (auto i : it->second) try_rule(i);
+        }
+    }
     for (auto i : always_) try_rule(i);
     if (hits.size() - first > 1) std::sort(hits.begin() + static_cast<std::ptrdiff_t>(first), hits.end());
 }

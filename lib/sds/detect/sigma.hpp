@@ -61,7 +61,7 @@ public:
     // rules dispatched on the record's eventName and those that cannot be dispatched are
     // evaluated. Uses scratch buffers kept in the ruleset: one record at a time per ruleset.
     void match(simdjson::dom::element record, std::vector<uint32_t>& hits) const;
-    // Rules that are evaluated on every record (not dispatched by eventName).
+    // Rules that are evaluated on every record (dispatched neither by eventName nor by another field).
     size_t undispatched() const noexcept { return always_.size(); }
 
     // Expands a remediation template against a record (empty when a field is missing).
@@ -81,6 +81,13 @@ private:
         size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
     };
     std::unordered_map<std::string, std::vector<uint32_t>, name_hash, std::equal_to<>> by_event_;
+    // Rules without an eventName to dispatch on, by the exact values of another field.
+    struct value_dispatch {
+        uint32_t fid;
+        std::string field;
+        std::unordered_map<std::string, std::vector<uint32_t>, name_hash, std::equal_to<>> rules;
+    };
+    std::vector<value_dispatch> by_value_;
     std::vector<uint32_t> always_;
     std::vector<std::string> fields_;  // distinct field names of all rules ("" = keywords)
     struct scratch;

@@ -233,3 +233,29 @@ TEST_CASE("sigma: |re with a required literal (checked before the regex) matches
     const std::string optional = rule_with("  s:\n    userIdentity.arn|re: 'x*yz'\n  condition: s\n");
     CHECK(matches_one(optional, rec("yz")));
 }
+
+TEST_CASE("sigma: rules without eventName are dispatched on another field's exact values, and still match") {
+    ruleset rs;
+    REQUIRE(rs.load_text(rule_with("  s:\n    userIdentity.type: [AssumedRole, Root]\n    eventSource: sts.amazonaws.com\n"
+                                   "  condition: s\n"),
+                         "a.yml", "t")
+                .ok());
+    REQUIRE(rs.load_text(rule_with("  s:\n    userAgent|contains: TruffleHog\n  condition: s\n"), "b.yml", "t").ok());
+    CHECK(rs.undispatched() == 1);  // the |contains rule has no exact value to dispatch on
+    simdjson::dom::parser p;
+    auto hits_of = [&](const char* json) {
+        std::vector<uint32_t> hits;
+        rs.match(p.parse(simdjson::padded_string(std::string_view(json))).value(), hits);
+        return hits;
+    };
+    CHECK(hits_of(R"({"eventVersion":"1","eventSource":"sts.amazonaws.com","userIdentity":{"type":"assumedrole"}})") ==
+          std::vector<uint32_t>{0});
+    CHECK(hits_of(R"({"eventVersion":"1","eventSource":"sts.amazonaws.com","userIdentity":{"type":"IAMUser"},"userAgent":"x TruffleHog"})") ==
+          std::vector<uint32_t>{1});
+    // Two values of the dispatch field lead to the same rule: it is evaluated and reported once.
+    CHECK(hits_of(R"({"eventVersion":"1","eventSource":"sts.amazonaws.com","userIdentity":[{"type":"Root"},{"type":"AssumedRole"}]})") ==
+          std::vector<uint32_t>{0});
+    // ECS records: the field is found under its ECS name.
+    CHECK(hits_of(R"({"ecs":{"version":"8"},"event":{"dataset":"aws.cloudtrail","provider":"sts.amazonaws.com"},)"
+                  R"("aws":{"cloudtrail":{"user_identity":{"type":"Root"}}}})") == std::vector<uint32_t>{0});
+}
