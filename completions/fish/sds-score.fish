@@ -38,6 +38,7 @@ complete -c sds-score -n '__fish_seen_subcommand_from train' -l dim -x -d 'embed
 complete -c sds-score -n '__fish_seen_subcommand_from train' -l seed -x -d 'random seed (same seed and input give the same model)'
 complete -c sds-score -n '__fish_seen_subcommand_from train' -l threads -x -d 'training threads (0: the machine'\''s cores; the model does not depend on it)'
 complete -c sds-score -n '__fish_seen_subcommand_from train' -l max-entities -x -d 'entities with a vector of their own (the most frequent); the rest share hashed vectors'
+complete -c sds-score -n '__fish_seen_subcommand_from train' -l max-pairs -x -d 'distinct (entity, address) pairs kept for training, which bounds memory; beyond, a uniform reservoir sample of them'
 complete -c sds-score -n '__fish_seen_subcommand_from train' -l learning-rate -x -d 'initial SGD step (decays linearly)'
 complete -c sds-score -n '__fish_seen_subcommand_from train' -l shuffled-negatives -x -d 'negatives per pair taken from other pairs'\'' addresses'
 complete -c sds-score -n '__fish_seen_subcommand_from train' -l random-negatives -x -d 'negatives per pair with a uniform random IPv4 address'

@@ -59,91 +59,155 @@ std::string tactic_of(std::string_view tag) {
 
 namespace {
 
-void string_array(std::string& out, const std::vector<std::string>& v) {
+template <class List>
+void json_array(std::string& out, const List& v) {
     out.push_back('[');
     for (size_t i = 0; i < v.size(); ++i) {
         if (i) out.push_back(',');
-        json::append_string_lossy(out, v[i]);
+        out.append(v[i]);
     }
     out.push_back(']');
 }
 
+std::string json_string(std::string_view s) {
+    std::string q;
+    json::append_string_lossy(q, s);
+    return q;
+}
+
+void add_unique(std::vector<std::string_view>& list, std::string_view x) {
+    if (std::find(list.begin(), list.end(), x) == list.end()) list.push_back(x);
+}
+
 }  // namespace
 
-void add_alert_fields(const ruleset& rs, const std::vector<uint32_t>& hits, simdjson::dom::element record,
-                      json::patch& p) {
+alert_writer::alert_writer(const ruleset& rs) : rs_(rs), f_(rs.size()) {
+    for (size_t i = 0; i < rs.size(); ++i) {
+        const rule_meta& m = rs.meta(i);
+        fragments& f = f_[i];
+        for (const auto& t : m.tags) {
+            if (auto x = technique_of(t); !x.empty()) f.techniques.push_back(json_string(x));
+            if (auto x = tactic_of(t); !x.empty()) f.tactics.push_back(json_string(x));
+        }
+        f.id = json_string(m.id);
+        f.name = json_string(m.title);
+        f.description = json_string(m.description);
+        if (!m.references.empty()) f.reference = json_string(m.references.front());
+        if (!m.author.empty()) f.author = json_string(m.author);
+        f.ruleset = json_string(rs.ruleset_of(i));
+        json::append_int(f.risk, m.risk_score);
+        f.event = "{\"kind\":\"alert\",\"severity\":" + f.risk + ",\"risk_score\":" + f.risk + "}";
+        f.rule = "{\"id\":" + f.id + ",\"uuid\":" + f.id + ",\"name\":" + f.name + ",\"description\":" + f.description;
+        if (!f.reference.empty()) f.rule += ",\"reference\":" + f.reference;
+        if (!f.author.empty()) f.rule += ",\"author\":" + f.author;
+        f.rule += ",\"ruleset\":" + f.ruleset + "}";
+        std::string& e = f.entry;
+        e = "{\"rule\":{\"id\":" + f.id + ",\"name\":" + f.name + ",\"ruleset\":" + f.ruleset + ",\"level\":";
+        json::append_string_lossy(e, m.level);
+        e += "},\"risk_score\":" + f.risk;
+        if (!f.techniques.empty() || !f.tactics.empty()) {
+            e += ",\"threat\":{\"framework\":\"MITRE ATT&CK\",\"technique\":{\"id\":";
+            json_array(e, f.techniques);
+            e += "},\"tactic\":{\"name\":";
+            json_array(e, f.tactics);
+            e += "}}";
+        }
+    }
+}
+
+void alert_writer::add(const std::vector<uint32_t>& hits, simdjson::dom::element record, json::patch& p) {
     if (hits.empty()) return;
     // The most severe match gives rule.*; ties keep load order.
     uint32_t top = hits[0];
     for (auto i : hits)
-        if (rs.meta(i).risk_score > rs.meta(top).risk_score) top = i;
-    std::vector<std::string> techniques, tactics;
-    std::string alerts = "[";
-    std::string top_command;
-    for (size_t k = 0; k < hits.size(); ++k) {
-        const rule_meta& m = rs.meta(hits[k]);
-        std::vector<std::string> tech, tac;
-        for (const auto& t : m.tags) {
-            if (auto x = technique_of(t); !x.empty()) tech.push_back(x);
-            if (auto x = tactic_of(t); !x.empty()) tac.push_back(x);
-        }
-        for (auto& x : tech)
-            if (std::find(techniques.begin(), techniques.end(), x) == techniques.end()) techniques.push_back(x);
-        for (auto& x : tac)
-            if (std::find(tactics.begin(), tactics.end(), x) == tactics.end()) tactics.push_back(x);
-        std::string command = rs.render_remediation(hits[k], record);
-        if (hits[k] == top) top_command = command;
-        if (k) alerts += ',';
-        alerts += "{\"rule\":{\"id\":";
-        json::append_string_lossy(alerts, m.id);
-        alerts += ",\"name\":";
-        json::append_string_lossy(alerts, m.title);
-        alerts += ",\"ruleset\":";
-        json::append_string_lossy(alerts, rs.ruleset_of(hits[k]));
-        alerts += ",\"level\":";
-        json::append_string_lossy(alerts, m.level);
-        alerts += "},\"risk_score\":";
-        json::append_int(alerts, m.risk_score);
-        if (!tech.empty() || !tac.empty()) {
-            alerts += ",\"threat\":{\"framework\":\"MITRE ATT&CK\",\"technique\":{\"id\":";
-            string_array(alerts, tech);
-            alerts += "},\"tactic\":{\"name\":";
-            string_array(alerts, tac);
-            alerts += "}}";
-        }
-        if (!command.empty()) {
-            alerts += ",\"response\":{\"command\":";
-            json::append_string_lossy(alerts, command);
-            alerts += '}';
-        }
-        alerts += '}';
+        if (rs_.meta(i).risk_score > rs_.meta(top).risk_score) top = i;
+    tech_.clear();
+    tac_.clear();
+    top_command_.clear();
+    for (auto i : hits) {
+        for (const auto& x : f_[i].techniques) add_unique(tech_, x);
+        for (const auto& x : f_[i].tactics) add_unique(tac_, x);
     }
-    alerts += ']';
+    const fragments& t = f_[top];
+    // A member the record does not have and no earlier stage edited is written as one
+    // pre-serialised object: the same JSON, in the same order, as the separate edits below
+    // would build, for a fraction of the patch work.
+    simdjson::dom::object obj;
+    const bool is_object = !record.get_object().get(obj);
+    auto fresh = [&](std::string_view member) {
+        simdjson::dom::element v;
+        return is_object && obj.at_key(member).get(v) != simdjson::SUCCESS && !p.touches(member);
+    };
+    if (fresh("event")) {
+        p.set_raw("event", t.event);
+    } else {
+        p.set_raw("event.kind", "\"alert\"");
+        p.set_raw("event.severity", t.risk);
+        p.set_raw("event.risk_score", t.risk);
+    }
+    if (fresh("rule")) {
+        p.set_raw("rule", t.rule);
+    } else {
+        p.set_raw("rule.id", t.id);
+        p.set_raw("rule.uuid", t.id);
+        p.set_raw("rule.name", t.name);
+        p.set_raw("rule.description", t.description);
+        if (!t.reference.empty()) p.set_raw("rule.reference", t.reference);
+        if (!t.author.empty()) p.set_raw("rule.author", t.author);
+        p.set_raw("rule.ruleset", t.ruleset);
+    }
+    if (!tech_.empty() || !tac_.empty()) {
+        if (fresh("threat")) {
+            p.set_with("threat", [&](std::string& o) {
+                o += "{\"framework\":\"MITRE ATT&CK\",\"technique\":{\"id\":";
+                json_array(o, tech_);
+                o += "},\"tactic\":{\"name\":";
+                json_array(o, tac_);
+                o += "}}";
+            });
+        } else {
+            p.set_raw("threat.framework", "\"MITRE ATT&CK\"");
+            p.set_with("threat.technique.id", [&](std::string& o) { json_array(o, tech_); });
+            p.set_with("threat.tactic.name", [&](std::string& o) { json_array(o, tac_); });
+        }
+    }
+    auto alerts = [&](std::string& o) {
+        o.push_back('[');
+        for (size_t k = 0; k < hits.size(); ++k) {
+            if (k) o.push_back(',');
+            o += f_[hits[k]].entry;
+            command_.clear();
+            if (rs_.render_remediation(hits[k], record, command_)) {
+                if (hits[k] == top) top_command_ = command_;
+                o += ",\"response\":{\"command\":";
+                json::append_string_lossy(o, command_);
+                o.push_back('}');
+            }
+            o.push_back('}');
+        }
+        o.push_back(']');
+    };
+    if (fresh("sds")) {
+        p.set_with("sds", [&](std::string& o) {
+            o += "{\"alerts\":";
+            alerts(o);
+            if (!top_command_.empty()) {
+                o += ",\"response\":{\"command\":";
+                json::append_string_lossy(o, top_command_);
+                o.push_back('}');
+            }
+            o.push_back('}');
+        });
+    } else {
+        p.set_with("sds.alerts", alerts);
+        if (!top_command_.empty())
+            p.set_with("sds.response.command", [&](std::string& o) { json::append_string_lossy(o, top_command_); });
+    }
+}
 
-    const rule_meta& m = rs.meta(top);
-    p.set_raw("event.kind", "\"alert\"");
-    std::string v;
-    json::append_int(v, m.risk_score);
-    p.set_raw("event.severity", v);
-    p.set_raw("event.risk_score", v);
-    p.set_string("rule.id", m.id);
-    p.set_string("rule.uuid", m.id);
-    p.set_string("rule.name", m.title);
-    p.set_string("rule.description", m.description);
-    if (!m.references.empty()) p.set_string("rule.reference", m.references.front());
-    if (!m.author.empty()) p.set_string("rule.author", m.author);
-    p.set_string("rule.ruleset", rs.ruleset_of(top));
-    if (!techniques.empty() || !tactics.empty()) {
-        p.set_raw("threat.framework", "\"MITRE ATT&CK\"");
-        v.clear();
-        string_array(v, techniques);
-        p.set_raw("threat.technique.id", v);
-        v.clear();
-        string_array(v, tactics);
-        p.set_raw("threat.tactic.name", v);
-    }
-    p.set_raw("sds.alerts", alerts);
-    if (!top_command.empty()) p.set_string("sds.response.command", top_command);
+void add_alert_fields(const ruleset& rs, const std::vector<uint32_t>& hits, simdjson::dom::element record,
+                      json::patch& p) {
+    alert_writer(rs).add(hits, record, p);
 }
 
 }  // namespace sds::detect

@@ -27,7 +27,31 @@ status load_builtin(ruleset& rs);
 std::string technique_of(std::string_view tag);
 std::string tactic_of(std::string_view tag);
 
-// Adds the alert fields for `hits` (rule indices of rs) to `p`.
+// Writes the alert fields of matches into a record's patch. Everything that depends on the
+// rule alone (its rule.* strings, its sds.alerts[] entry, its ATT&CK ids and names) is
+// serialised once when the writer is made; per record only the fragments of the matching
+// rules are copied and the remediation command rendered, in reused buffers.
+class alert_writer {
+public:
+    explicit alert_writer(const ruleset& rs);
+    // Adds the alert fields for `hits` (rule indices of the ruleset) to `p`.
+    void add(const std::vector<uint32_t>& hits, simdjson::dom::element record, json::patch& p);
+
+private:
+    struct fragments {
+        std::string entry;  // sds.alerts[] element without the closing brace (no response yet)
+        std::string id, name, description, reference, author, ruleset;  // JSON strings
+        std::string risk;                                                // JSON number
+        std::vector<std::string> techniques, tactics;                    // JSON strings
+        std::string event, rule;  // whole event / rule objects, for records without them
+    };
+    const ruleset& rs_;
+    std::vector<fragments> f_;
+    std::vector<std::string_view> tech_, tac_;
+    std::string command_, top_command_;
+};
+
+// Adds the alert fields for `hits` (rule indices of rs) to `p` (a one-off alert_writer).
 void add_alert_fields(const ruleset& rs, const std::vector<uint32_t>& hits, simdjson::dom::element record,
                       json::patch& p);
 

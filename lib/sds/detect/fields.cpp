@@ -91,9 +91,17 @@ bool is_ecs(simdjson::dom::element record) {
 }  // namespace
 
 void field_values(simdjson::dom::element record, std::string_view field, std::vector<simdjson::dom::element>& out) {
+    int ecs = -1;
+    field_values(record, field, out, ecs);
+}
+
+void field_values(simdjson::dom::element record, std::string_view field, std::vector<simdjson::dom::element>& out,
+                  int& ecs) {
     size_t before = out.size();
     walk(record, field, out);
-    if (out.size() != before || !is_ecs(record)) return;
+    if (out.size() != before) return;
+    if (ecs < 0) ecs = is_ecs(record) ? 1 : 0;
+    if (!ecs) return;
     for (const auto& m : exact_map) {
         if (m.raw == field) {
             walk(record, m.ecs, out);

@@ -24,6 +24,7 @@ struct value_test {
     enum class kind { pattern, regex, cidr, null, boolean, fieldref } k = kind::pattern;
     pattern pat;
     std::shared_ptr<re2::RE2> re;
+    std::string re_literal;  // text every match contains (empty: unknown); checked before the regex
     ip::network net;
     bool b = false;
     std::string ref;  // fieldref: the other field
@@ -31,6 +32,7 @@ struct value_test {
 
 struct field_test {
     std::string field;  // empty: keyword (any value of the record)
+    uint32_t fid = 0;   // the field's index in the ruleset's field table (one per distinct name)
     std::vector<value_test> values;
     bool all = false;             // |all: every value must match
     std::optional<bool> exists;   // |exists
@@ -49,6 +51,7 @@ struct cond_node {
 
 struct compiled_rule {
     rule_meta meta;
+    int source = 0;  // source_filter, set when the rule is added
     std::string ruleset;
     std::vector<selection> sels;
     std::vector<cond_node> conditions;  // a list of conditions is OR-ed
@@ -71,6 +74,32 @@ int risk_of(const std::string& level) {
 
 // --- values and modifiers --------------------------------------------------------------------
 
+// The longest run of literal characters every match of `re` must contain, for regular
+// expressions simple enough to tell (a sequence of literals, '.', '^', '$', each maybe with a
+// quantifier; no alternation, groups, classes, escapes or counted repetition); else empty.
+std::string required_literal(std::string_view re) {
+    if (re.find_first_of("|()[]\\{}") != std::string_view::npos) return {};
+    std::string best, run;
+    for (size_t i = 0; i < re.size(); ++i) {
+        char c = re[i];
+        bool quantified = i + 1 < re.size() && (re[i + 1] == '*' || re[i + 1] == '?' || re[i + 1] == '+');
+        bool optional = i + 1 < re.size() && (re[i + 1] == '*' || re[i + 1] == '?');
+        if (c == '*' || c == '+' || c == '?') continue;
+        if (c == '.' || c == '^' || c == '$' || optional) {
+            if (run.size() > best.size()) best = run;
+            run.clear();
+            continue;
+        }
+        run.push_back(c);
+        if (quantified) {  // c+: c is required, but what follows need not be adjacent
+            if (run.size() > best.size()) best = run;
+            run.clear();
+        }
+    }
+    if (run.size() > best.size()) best = run;
+    return best;
+}
+
 value_test make_value(const YAML::Node& v, const std::vector<std::string>& mods, bool is_null) {
     value_test t;
     if (is_null) {
@@ -90,6 +119,7 @@ value_test make_value(const YAML::Node& v, const std::vector<std::string>& mods,
             t.re = std::make_shared<re2::RE2>(s, ro);
             if (!t.re->ok())
                 throw refused_error{fmt::format("invalid or unsupported regular expression '{}' ({})", s, t.re->error())};
+            t.re_literal = required_literal(s);
             return t;
         } else if (m == "cidr") {
             auto n = ip::parse_cidr(s);
@@ -293,8 +323,15 @@ private:
 // --- evaluation ------------------------------------------------------------------------------
 
 struct eval_ctx {
-    simdjson::dom::element record;
-    std::vector<simdjson::dom::element> vals;
+    simdjson::dom::element record;  // the buffers below keep their capacity between records
+    // Per-record cache of field values, by field id: each field is looked up at most once per
+    // record however many rules test it. A field's values are pool[off, off + n) when its
+    // stamp is the record's.
+    uint64_t record_no = 0;
+    int ecs = -1;  // the record is ECS (1) or raw (0), once a lookup needed to know
+    std::vector<uint64_t> stamp;
+    std::vector<std::pair<uint32_t, uint32_t>> range;
+    std::vector<simdjson::dom::element> pool;
     std::vector<simdjson::dom::element> refs;
     std::string text;
 };
@@ -337,7 +374,15 @@ void all_strings(simdjson::dom::element e, std::vector<simdjson::dom::element>& 
     }
 }
 
-bool value_matches(const value_test& v, const std::vector<simdjson::dom::element>& vals, eval_ctx& cx) {
+struct values_view {
+    const simdjson::dom::element* p;
+    size_t n;
+    const simdjson::dom::element* begin() const { return p; }
+    const simdjson::dom::element* end() const { return p + n; }
+    bool empty() const { return n == 0; }
+};
+
+bool value_matches(const value_test& v, values_view vals, eval_ctx& cx) {
     if (v.k == value_test::kind::null) {
         if (vals.empty()) return true;
         for (auto e : vals)
@@ -362,6 +407,7 @@ bool value_matches(const value_test& v, const std::vector<simdjson::dom::element
                 if (v.pat.matches(s)) return true;
                 break;
             case value_test::kind::regex:
+                if (!v.re_literal.empty() && s.find(v.re_literal) == std::string_view::npos) break;
                 if (re2::RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *v.re)) return true;
                 break;
             case value_test::kind::cidr:
@@ -373,10 +419,22 @@ bool value_matches(const value_test& v, const std::vector<simdjson::dom::element
     return false;
 }
 
+values_view values_of(uint32_t fid, const std::string& field, eval_ctx& cx) {
+    if (cx.stamp[fid] != cx.record_no) {
+        uint32_t off = static_cast<uint32_t>(cx.pool.size());
+        if (field.empty()) all_strings(cx.record, cx.pool);
+        else field_values(cx.record, field, cx.pool, cx.ecs);
+        cx.stamp[fid] = cx.record_no;
+        cx.range[fid] = {off, static_cast<uint32_t>(cx.pool.size() - off)};
+    }
+    auto [off, n] = cx.range[fid];
+    return {cx.pool.data() + off, n};
+}
+
+values_view values_of(const field_test& f, eval_ctx& cx) { return values_of(f.fid, f.field, cx); }
+
 bool field_matches(const field_test& f, eval_ctx& cx) {
-    std::vector<simdjson::dom::element> vals;
-    if (f.field.empty()) all_strings(cx.record, vals);
-    else field_values(cx.record, f.field, vals);
+    values_view vals = values_of(f, cx);  // stays valid: nothing is added to the pool below
     if (f.exists) {
         bool present = false;
         for (auto e : vals)
@@ -424,15 +482,15 @@ bool eval(const cond_node& n, const compiled_rule& r, eval_ctx& cx) {
     return false;
 }
 
-// --- dispatch: the eventName values a condition cannot match without ---------------------------
+// --- dispatch: the values of a field (eventName first) a condition cannot match without -------
 
-std::optional<std::set<std::string>> required_names(const selection& s) {
+std::optional<std::set<std::string>> required_values(const selection& s, std::string_view field) {
     std::set<std::string> names;
     if (s.alternatives.empty()) return std::nullopt;
     for (const auto& alt : s.alternatives) {
         const field_test* f = nullptr;
         for (const auto& ft : alt)
-            if (ft.field == "eventName" && !ft.all && !ft.exists) f = &ft;
+            if (ft.field == field && !ft.all && !ft.exists) f = &ft;
         if (!f) return std::nullopt;
         for (const auto& v : f->values) {
             if (v.k != value_test::kind::pattern || v.pat.type() != pattern::kind::exact) return std::nullopt;
@@ -442,16 +500,16 @@ std::optional<std::set<std::string>> required_names(const selection& s) {
     return names;
 }
 
-std::optional<std::set<std::string>> required_names(const cond_node& n, const compiled_rule& r) {
+std::optional<std::set<std::string>> required_values(const cond_node& n, const compiled_rule& r, std::string_view field) {
     switch (n.o) {
-        case cond_node::op::ref: return required_names(r.sels[n.sels[0]]);
+        case cond_node::op::ref: return required_values(r.sels[n.sels[0]], field);
         case cond_node::op::and_: {
-            auto a = required_names(n.kids[0], r), b = required_names(n.kids[1], r);
+            auto a = required_values(n.kids[0], r, field), b = required_values(n.kids[1], r, field);
             if (a && b) return a->size() <= b->size() ? a : b;
             return a ? a : b;
         }
         case cond_node::op::or_: {
-            auto a = required_names(n.kids[0], r), b = required_names(n.kids[1], r);
+            auto a = required_values(n.kids[0], r, field), b = required_values(n.kids[1], r, field);
             if (!a || !b) return std::nullopt;
             a->insert(b->begin(), b->end());
             return a;
@@ -460,7 +518,7 @@ std::optional<std::set<std::string>> required_names(const cond_node& n, const co
         case cond_node::op::one_of: {
             std::set<std::string> all;
             for (auto i : n.sels) {
-                auto s = required_names(r.sels[i]);
+                auto s = required_values(r.sels[i], field);
                 if (!s) return std::nullopt;
                 all.insert(s->begin(), s->end());
             }
@@ -468,18 +526,24 @@ std::optional<std::set<std::string>> required_names(const cond_node& n, const co
         }
         case cond_node::op::all_of:
             for (auto i : n.sels)
-                if (auto s = required_names(r.sels[i])) return s;
+                if (auto s = required_values(r.sels[i], field)) return s;
             return std::nullopt;
     }
     return std::nullopt;
 }
 
-bool applies_to(const compiled_rule& r, simdjson::dom::element record) {
-    // Log source: aws/cloudtrail rules run on CloudTrail records, raw or normalised.
-    if (r.meta.product.empty() && r.meta.service.empty()) return true;
-    if (r.meta.product != "aws") return false;
-    if (r.meta.service.empty()) return true;
-    if (r.meta.service != "cloudtrail") return false;
+// Which records a rule's log source admits.
+enum class source_filter { any, none, cloudtrail };
+source_filter filter_of(const compiled_rule& r) {
+    if (r.meta.product.empty() && r.meta.service.empty()) return source_filter::any;
+    if (r.meta.product != "aws") return source_filter::none;
+    if (r.meta.service.empty()) return source_filter::any;
+    if (r.meta.service != "cloudtrail") return source_filter::none;
+    return source_filter::cloudtrail;
+}
+
+// aws/cloudtrail rules run on CloudTrail records, raw or normalised.
+bool is_cloudtrail(simdjson::dom::element record) {
     simdjson::dom::element v;
     if (!record["eventSource"].get(v) && !record["eventVersion"].get(v)) return true;
     std::string_view ds;
@@ -487,19 +551,28 @@ bool applies_to(const compiled_rule& r, simdjson::dom::element record) {
     return false;
 }
 
-std::string event_name_lower(simdjson::dom::element record) {
+// The record's eventName (or ECS event.action), lower-cased into `out`.
+void event_name_lower(simdjson::dom::element record, std::string& out) {
+    out.clear();
     std::string_view n;
-    if (record["eventName"].get(n) && record.at_pointer("/event/action").get(n)) return {};
-    std::string s(n);
-    for (auto& c : s) c = lower(c);
-    return s;
+    if (record["eventName"].get(n) && record.at_pointer("/event/action").get(n)) return;
+    out.assign(n);
+    for (auto& c : out) c = lower(c);
 }
 
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
 
-ruleset::ruleset() = default;
+struct ruleset::scratch {
+    eval_ctx cx;
+    std::vector<uint64_t> tried;  // per rule: the record it was last evaluated on
+    std::string name;
+    std::string text;
+    std::vector<simdjson::dom::element> vals;
+};
+
+ruleset::ruleset() : scratch_(std::make_unique<scratch>()) {}
 ruleset::~ruleset() = default;
 ruleset::ruleset(ruleset&&) noexcept = default;
 
@@ -600,23 +673,67 @@ status ruleset::add_rule(const void* node_ptr, const std::string& file, const st
         refused_.push_back({file, fmt::format("malformed rule ({})", e.msg)});
         return status::success();
     }
+    r->source = static_cast<int>(filter_of(*r));
+    for (auto& sel : r->sels)
+        for (auto& alt : sel.alternatives)
+            for (auto& ft : alt) {
+                auto it = std::find(fields_.begin(), fields_.end(), ft.field);
+                ft.fid = static_cast<uint32_t>(it - fields_.begin());
+                if (it == fields_.end()) fields_.push_back(ft.field);
+            }
     auto idx = static_cast<uint32_t>(rules_.size());
     std::optional<std::set<std::string>> names;
-    if (r->conditions.size() == 1) names = required_names(r->conditions[0], *r);
+    if (r->conditions.size() == 1) names = required_values(r->conditions[0], *r, "eventName");
     if (names && !names->empty()) {
         for (const auto& n : *names) by_event_[n].push_back(idx);
     } else {
-        always_.push_back(idx);
+        // Else on the exact values of another field the rule cannot match without (userIdentity.type
+        // for the root and AssumeRole rules, userAgent for tool signatures, ...).
+        bool dispatched = false;
+        for (const auto& sel : r->sels) {
+            for (const auto& alt : sel.alternatives)
+                for (const auto& ft : alt) {
+                    if (dispatched || ft.field.empty() || r->conditions.size() != 1) continue;
+                    auto vals = required_values(r->conditions[0], *r, ft.field);
+                    if (!vals || vals->empty()) continue;
+                    auto d = std::find_if(by_value_.begin(), by_value_.end(),
+                                          [&](const value_dispatch& x) { return x.fid == ft.fid; });
+                    if (d == by_value_.end()) d = by_value_.insert(by_value_.end(), value_dispatch{ft.fid, ft.field, {}});
+                    for (const auto& v : *vals) d->rules[v].push_back(idx);
+                    dispatched = true;
+                }
+        }
+        if (!dispatched) always_.push_back(idx);
     }
     rules_.push_back(std::move(r));
     return status::success();
 }
 
 void ruleset::match(simdjson::dom::element record, std::vector<uint32_t>& hits) const {
-    eval_ctx cx{record, {}, {}, {}};
+    scratch& sc = *scratch_;
+    eval_ctx& cx = sc.cx;
+    cx.record = record;
+    if (cx.stamp.size() != fields_.size()) {
+        cx.stamp.assign(fields_.size(), 0);
+        cx.range.resize(fields_.size());
+    }
+    ++cx.record_no;
+    cx.ecs = -1;
+    cx.pool.clear();
+    if (sc.tried.size() != rules_.size()) sc.tried.assign(rules_.size(), 0);
+    int cloudtrail = -1;  // the record's log source, looked at once and only when a rule asks
     auto try_rule = [&](uint32_t i) {
+        if (sc.tried[i] == cx.record_no) return;  // reached by two values of a dispatch field
+        sc.tried[i] = cx.record_no;
         const compiled_rule& r = *rules_[i];
-        if (!applies_to(r, record)) return;
+        switch (static_cast<source_filter>(r.source)) {
+            case source_filter::any: break;
+            case source_filter::none: return;
+            case source_filter::cloudtrail:
+                if (cloudtrail < 0) cloudtrail = is_cloudtrail(record) ? 1 : 0;
+                if (!cloudtrail) return;
+                break;
+        }
         for (const auto& c : r.conditions)
             if (eval(c, r, cx)) {
                 hits.push_back(i);
@@ -624,25 +741,44 @@ void ruleset::match(simdjson::dom::element record, std::vector<uint32_t>& hits) 
             }
     };
     size_t first = hits.size();
-    std::string name = event_name_lower(record);
-    if (!name.empty())
-        if (auto it = by_event_.find(name); it != by_event_.end())
+    event_name_lower(record, sc.name);
+    if (!sc.name.empty())
+        if (auto it = by_event_.find(std::string_view(sc.name)); it != by_event_.end())
             for (auto i : it->second) try_rule(i);
+    for (const auto& d : by_value_) {
+        values_view vals = values_of(d.fid, d.field, cx);
+        for (auto e : vals) {
+            if (e.is_null()) continue;
+            std::string_view text = as_text(e, cx.text);
+            sc.name.assign(text);
+            for (auto& c : sc.name) c = lower(c);
+            if (auto it = d.rules.find(std::string_view(sc.name)); it != d.rules.end())
+                for (auto i : it->second) try_rule(i);
+        }
+    }
     for (auto i : always_) try_rule(i);
-    std::sort(hits.begin() + static_cast<std::ptrdiff_t>(first), hits.end());
+    if (hits.size() - first > 1) std::sort(hits.begin() + static_cast<std::ptrdiff_t>(first), hits.end());
 }
 
 std::string ruleset::render_remediation(size_t rule, simdjson::dom::element record) const {
+    std::string out;
+    render_remediation(rule, record, out);
+    return out;
+}
+
+bool ruleset::render_remediation(size_t rule, simdjson::dom::element record, std::string& out) const {
     // "{field}" takes the field's first value, "{field*}" all of them (space-separated); a
     // template whose fields are missing yields nothing, and "a || b" tries b when a cannot render.
     std::string_view all = rules_[rule]->meta.remediation;
-    std::string scratch;
-    std::vector<simdjson::dom::element> vals;
+    if (all.empty()) return false;
+    std::string& scratch = scratch_->text;
+    std::vector<simdjson::dom::element>& vals = scratch_->vals;
+    const size_t base = out.size();
     while (!all.empty()) {
         size_t alt = all.find(" || ");
         std::string_view t = all.substr(0, alt);
         all = alt == std::string_view::npos ? std::string_view{} : all.substr(alt + 4);
-        std::string out;
+        out.resize(base);
         bool ok = true;
         for (size_t i = 0; ok && i < t.size(); ++i) {
             if (t[i] != '{') {
@@ -669,9 +805,10 @@ std::string ruleset::render_remediation(size_t rule, simdjson::dom::element reco
             ok = used > 0;
             i = close;
         }
-        if (ok) return out;
+        if (ok) return out.size() > base;
     }
-    return {};
+    out.resize(base);
+    return false;
 }
 
 }  // namespace sds::detect

@@ -57,24 +57,49 @@ public:
     const rule_meta& meta(size_t i) const;
     const std::string& ruleset_of(size_t i) const;
 
-    // Indices of the rules that match `record`, appended to hits (in load order).
+    // Indices of the rules that match `record`, appended to hits (in load order). Only the
+    // rules dispatched on the record's eventName and those that cannot be dispatched are
+    // evaluated. Uses scratch buffers kept in the ruleset: one record at a time per ruleset.
     void match(simdjson::dom::element record, std::vector<uint32_t>& hits) const;
+    // Rules that are evaluated on every record (dispatched neither by eventName nor by another field).
+    size_t undispatched() const noexcept { return always_.size(); }
 
     // Expands a remediation template against a record (empty when a field is missing).
     std::string render_remediation(size_t rule, simdjson::dom::element record) const;
+    // The same, appended to `out`; false (and `out` unchanged) when nothing was rendered.
+    bool render_remediation(size_t rule, simdjson::dom::element record, std::string& out) const;
 
 private:
     status add_rule(const void* yaml_node, const std::string& file, const std::string& ruleset_name);
     std::vector<std::unique_ptr<compiled_rule>> rules_;
     std::vector<refusal> refused_;
     std::map<std::string, std::vector<std::string>> placeholders_;
-    // Dispatch: lower-cased eventName -> rules that can only match that name.
-    std::unordered_map<std::string, std::vector<uint32_t>> by_event_;
+    // Dispatch: lower-cased eventName -> rules that can only match that name (looked up with
+    // a string_view: no key string per record).
+    struct name_hash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, std::vector<uint32_t>, name_hash, std::equal_to<>> by_event_;
+    // Rules without an eventName to dispatch on, by the exact values of another field.
+    struct value_dispatch {
+        uint32_t fid;
+        std::string field;
+        std::unordered_map<std::string, std::vector<uint32_t>, name_hash, std::equal_to<>> rules;
+    };
+    std::vector<value_dispatch> by_value_;
     std::vector<uint32_t> always_;
+    std::vector<std::string> fields_;  // distinct field names of all rules ("" = keywords)
+    struct scratch;
+    std::unique_ptr<scratch> scratch_;
 };
 
 // Values of a field in a record, under its CloudTrail name or its ECS name; arrays on the way
 // are walked (any element may match). Exposed for tests.
 void field_values(simdjson::dom::element record, std::string_view field, std::vector<simdjson::dom::element>& out);
+// The same, with the record's kind cached in `ecs` (-1 unknown, then 0 raw, 1 ECS) for the next
+// lookups in the same record.
+void field_values(simdjson::dom::element record, std::string_view field, std::vector<simdjson::dom::element>& out,
+                  int& ecs);
 
 }  // namespace sds::detect

@@ -24,7 +24,7 @@ std::vector<std::string> split_list(const std::string& s) {
 
 class sigma_stage final : public score::record_stage {
 public:
-    sigma_stage(ruleset rs, bool alerts_only) : rs_(std::move(rs)), alerts_only_(alerts_only) {}
+    sigma_stage(ruleset rs, bool alerts_only) : rs_(std::move(rs)), alerts_(rs_), alerts_only_(alerts_only) {}
     score::verdict process(const io::record& r, json::patch& edits) override {
         hits_.clear();
         rs_.match(r.doc, hits_);
@@ -33,22 +33,24 @@ public:
             v.drop = alerts_only_;
             return v;
         }
-        ++alerts_;
-        add_alert_fields(rs_, hits_, r.doc, edits);
+        ++alerted_;
+        alerts_.add(hits_, r.doc, edits);
         return {};
     }
     status finish(cli::tool& t) override {
-        t.add_stat("alerts", std::to_string(alerts_));
+        t.add_stat("alerts", std::to_string(alerted_));
         t.add_stat("rules", std::to_string(rs_.size()));
         t.add_stat("rules_refused", std::to_string(rs_.refused().size()));
+        t.add_stat("rules_undispatched", std::to_string(rs_.undispatched()));
         return {};
     }
 
 private:
     ruleset rs_;
+    alert_writer alerts_;  // refers to rs_ (declared before it)
     bool alerts_only_;
     std::vector<uint32_t> hits_;
-    uint64_t alerts_ = 0;
+    uint64_t alerted_ = 0;
 };
 
 }  // namespace

@@ -138,7 +138,8 @@ extract_result extract(simdjson::dom::element doc, const fields& f, pair& out, s
             out.location = std::array<double, 2>{la, lo};
         }
     }
-    if (auto ts = json::find_string(doc, f.timestamp)) out.ts = time::parse_iso8601(*ts);
+    if (f.time_always || out.location)
+        if (auto ts = json::find_string(doc, f.timestamp)) out.ts = time::parse_iso8601(*ts);
     return extract_result::ok;
 }
 

@@ -25,6 +25,9 @@ struct fields {
     std::string country;  // default: <ip prefix>.geo.country_iso_code
     std::string location; // default: <ip prefix>.geo.location ({"lat","lon"})
     std::string timestamp = "@timestamp";
+    // Read the timestamp of every record; when false only of records with a location (the
+    // time is used by impossible travel and the --learn history, nothing else).
+    bool time_always = true;
     // Fills asn/country/location from the ip field ("source.ip" -> "source.as.number", ...).
     void complete();
 };

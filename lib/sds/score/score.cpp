@@ -1,7 +1,9 @@
 #include "sds/score/score.hpp"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -11,6 +13,8 @@
 #include "sds/score/eval.hpp"
 
 namespace sds::score {
+
+void append_number(std::string& s, double v);
 
 namespace {
 
@@ -31,12 +35,32 @@ void add_field_options(CLI::App& app, options& o, bool required) {
         ->type_name("FIELD");
 }
 
+// The address as canonical text, quoted, without a temporary string.
+void append_address(std::string& out, const ip::address& a) {
+    out.push_back('"');
+    if (a.v4) {
+        uint32_t v = a.v4_value();
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            unsigned x = (v >> shift) & 255;
+            if (x >= 100) out.push_back(char('0' + x / 100));
+            if (x >= 10) out.push_back(char('0' + x / 10 % 10));
+            out.push_back(char('0' + x % 10));
+            if (shift) out.push_back('.');
+        }
+    } else {
+        char buf[INET6_ADDRSTRLEN];
+        if (inet_ntop(AF_INET6, a.bytes.data(), buf, sizeof buf)) out.append(buf);
+    }
+    out.push_back('"');
+}
+
 class anomaly_stage final : public record_stage {
 public:
     anomaly_stage(const options& o, std::optional<model> m, history h)
         : opt_(o), model_(std::move(m)), hist_(std::move(h)), scorer_(model_ ? &*model_ : nullptr, o.learn ? &hist_ : nullptr) {
         f_ = resolve_fields(o, model_ ? &*model_ : nullptr);
-        model_id_ = model_ ? model_->id() : std::string("online");
+        f_.time_always = o.learn;  // else only impossible travel needs it, and only with a location
+        json::append_string_lossy(model_id_json_, model_ ? model_->id() : std::string("online"));
     }
     const fields& flds() const { return f_; }
 
@@ -58,16 +82,28 @@ public:
         ++scored_;
         bool flagged = res.risk >= opt_.threshold;
         flagged_ += flagged;
-        edits.set_raw("sds.anomaly.score", number(res.score));
-        if (res.raw) edits.set_raw("sds.anomaly.raw", number(*res.raw));
-        edits.set_string("sds.anomaly.entity", p.entity);
-        edits.set_string("sds.anomaly.ip", ip::to_string(p.addr));
-        edits.set_string("sds.anomaly.model", model_id_);
-        buf_.clear();
-        append_reasons(buf_, res.reasons);
-        edits.set_raw("sds.anomaly.reasons", buf_);
-        edits.set_raw("sds.anomaly.flagged", flagged ? "true" : "false");
-        edits.set_raw("event.risk_score", number(std::round(res.risk * 100) / 100));
+        // sds.anomaly is written as one object, formatted straight into the patch's arena: one
+        // edit instead of eight, no per-record strings. (An sds.anomaly already in the record,
+        // from an earlier run, is replaced as a whole.)
+        edits.set_with("sds.anomaly", [&](std::string& o) {
+            o += "{\"score\":";
+            append_number(o, res.score);
+            if (res.raw) {
+                o += ",\"raw\":";
+                append_number(o, *res.raw);
+            }
+            o += ",\"entity\":";
+            json::append_string_lossy(o, p.entity);
+            o += ",\"ip\":";
+            append_address(o, p.addr);
+            o += ",\"model\":";
+            o += model_id_json_;
+            o += ",\"reasons\":";
+            append_reasons(o, res.reasons);
+            o += flagged ? ",\"flagged\":true}" : ",\"flagged\":false}";
+        });
+        edits.set_with("event.risk_score",
+                       [&](std::string& o) { append_number(o, std::round(res.risk * 100) / 100); });
         return {};
     }
 
@@ -85,8 +121,8 @@ private:
     history hist_;
     scorer scorer_;
     fields f_;
-    std::string model_id_;
-    std::string scratch_, buf_;
+    std::string model_id_json_;  // the model id, serialised once
+    std::string scratch_;
     time::millis now_ = time::now();
     uint64_t scored_ = 0, unscored_ = 0, flagged_ = 0;
 };
@@ -110,10 +146,38 @@ fields resolve_fields(const options& o, const model* m) {
 
 void append_number(std::string& s, double v) {
     if (!std::isfinite(v)) v = v > 0 ? 1e300 : v < 0 ? -1e300 : 0;
-    s += fmt::format("{:.4f}", v);
-    while (s.back() == '0') s.pop_back();
-    if (s.back() == '.') s.pop_back();
-    if (s == "-0") s = "0";
+    // The common case by integer arithmetic; values near a rounding tie, large ones and
+    // negative zero go through fmt, which rounds the exact binary value.
+    double scaled = v * 1e4;
+    if (std::abs(scaled) < 1e9) {  // the product's error stays far below the tie margin
+        double r = std::nearbyint(scaled);
+        if (std::abs(std::abs(scaled - std::trunc(scaled)) - 0.5) > 1e-6) {
+            auto n = static_cast<long long>(r);
+            if (n == 0) {
+                s.push_back('0');
+                return;
+            }
+            if (n < 0) s.push_back('-'), n = -n;
+            char buf[24];
+            int len = 0;
+            long long ip = n / 10000, fp = n % 10000;
+            int decimals = 4;
+            while (decimals > 0 && fp % 10 == 0) fp /= 10, --decimals;
+            for (int d = 0; d < decimals; ++d) buf[len++] = char('0' + fp % 10), fp /= 10;
+            if (decimals) buf[len++] = '.';
+            do buf[len++] = char('0' + ip % 10), ip /= 10;
+            while (ip);
+            while (len) s.push_back(buf[--len]);
+            return;
+        }
+    }
+    char buf[400];  // 1e300 in fixed notation: 301 digits and the decimals
+    auto r = fmt::format_to_n(buf, sizeof buf, "{:.4f}", v);
+    size_t n = std::min(r.size, sizeof buf);
+    while (n > 0 && buf[n - 1] == '0') --n;
+    if (n > 0 && buf[n - 1] == '.') --n;
+    if (n == 2 && buf[0] == '-' && buf[1] == '0') s.push_back('0');
+    else s.append(buf, n);
 }
 
 std::string number(double v) {
@@ -154,6 +218,11 @@ void add_options(cli::tool& t, options& o) {
                   "entities with a vector of their own (the most frequent); the rest share hashed vectors")
         ->capture_default_str()
         ->check(CLI::Range(1u, 1u << 28));
+    tr.add_option("--max-pairs", o.train.max_pairs,
+                  "distinct (entity, address) pairs kept for training, which bounds memory; beyond, a uniform "
+                  "reservoir sample of them")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 1u << 30));
     tr.add_option("--learning-rate", o.train.learning_rate, "initial SGD step (decays linearly)")->capture_default_str();
     tr.add_option("--shuffled-negatives", o.train.shuffled_negatives, "negatives per pair taken from other pairs' addresses")
         ->capture_default_str();
@@ -239,7 +308,7 @@ exit_code run_score(cli::tool& t, options& o, std::vector<std::unique_ptr<record
         }
         std::string& out = t.out().buffer();
         if (edits.empty()) out.append(r.text);
-        else edits.apply(r.text, out);
+        else edits.apply(r.text, r.doc, out);
         out += '\n';
         t.out().commit();
         ++t.count().out;
@@ -281,6 +350,10 @@ exit_code run_train(cli::tool& t, options& o) {
     });
     if (result == exit_code::runtime || result == exit_code::interrupted) return result;
     auto t1 = std::chrono::steady_clock::now();
+    if (tr.sampled())
+        t.info(fmt::format("more than --max-pairs {} distinct pairs, entities or history keys: trained on a sample "
+                           "({} of {} distinct pairs kept)",
+                           o.train.max_pairs, tr.distinct_pairs(), tr.offered_pairs()));
     auto m = tr.train(f);
     if (!m) {
         t.error(m.err().message);
@@ -299,6 +372,8 @@ exit_code run_train(cli::tool& t, options& o) {
                        tr.distinct_pairs(), m->n_exact + m->n_shared, fit_s, read_s, o.model_out));
     t.add_stat("pairs", std::to_string(tr.pairs()));
     t.add_stat("distinct_pairs", std::to_string(tr.distinct_pairs()));
+    t.add_stat("offered_pairs", std::to_string(tr.offered_pairs()));
+    t.add_stat("sampled", tr.sampled() ? "true" : "false");
     t.add_stat("entities", std::to_string(m->n_exact));
     t.add_stat("train_seconds", number(fit_s));
     return result;

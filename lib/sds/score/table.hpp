@@ -27,6 +27,26 @@ public:
         inserted = true;
         return value;
     }
+    // Removes `key` (backward-shift deletion, so lookups need no tombstones).
+    void erase(uint64_t key) noexcept {
+        size_t m = keys_.size() - 1, i = slot(key) & m;
+        while (keys_[i] != key) {
+            if (keys_[i] == 0) return;
+            i = (i + 1) & m;
+        }
+        keys_[i] = 0;
+        --size_;
+        for (size_t j = (i + 1) & m; keys_[j] != 0; j = (j + 1) & m) {
+            size_t home = slot(keys_[j]) & m;
+            // Entry j may move into the hole at i unless its home lies cyclically in (i, j].
+            bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+            if (stays) continue;
+            keys_[i] = keys_[j];
+            vals_[i] = vals_[j];
+            keys_[j] = 0;
+            i = j;
+        }
+    }
     bool contains(uint64_t key) const noexcept {
         size_t m = keys_.size() - 1, i = slot(key) & m;
         while (keys_[i] != 0) {

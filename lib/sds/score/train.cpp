@@ -70,20 +70,53 @@ struct shard_state {
 void trainer::add(const pair& p) {
     ++total_;
     bool ins = false;
-    uint32_t e = entity_ids_.insert(p.entity_key, static_cast<uint32_t>(entity_keys_.size()), ins);
-    if (ins) {
-        entity_keys_.push_back(p.entity_key);
-        entity_counts_.push_back(0);
+    const size_t cap = opt_.max_pairs ? opt_.max_pairs : 1;
+    uint32_t e = untracked;
+    if (entity_keys_.size() < cap) {
+        e = entity_ids_.insert(p.entity_key, static_cast<uint32_t>(entity_keys_.size()), ins);
+        if (ins) {
+            entity_keys_.push_back(p.entity_key);
+            entity_counts_.push_back(0);
+        }
+    } else {
+        bool known = entity_ids_.contains(p.entity_key);
+        if (known) e = entity_ids_.insert(p.entity_key, 0, ins);
+        else entity_overflow_ = true;
     }
-    ++entity_counts_[e];
-    uint32_t idx = pair_ids_.insert(pair_key(p), static_cast<uint32_t>(items_.size()), ins);
-    if (ins) items_.push_back(item{e, 0, features_of(p.addr, p.asn, p.country)});
-    if (items_[idx].count < UINT32_MAX) ++items_[idx].count;
+    if (e != untracked) ++entity_counts_[e];
+    const uint64_t key = pair_key(p);
+    bool known_pair = pair_ids_.contains(key);
+    if (known_pair) {
+        uint32_t idx = pair_ids_.insert(key, 0, ins);
+        if (items_[idx].count < UINT32_MAX) ++items_[idx].count;
+    } else {
+        ++offered_;
+        item it{e, 1, features_of(p.addr, p.asn, p.country), key, p.entity_key};
+        if (items_.size() < cap) {
+            pair_ids_.insert(key, static_cast<uint32_t>(items_.size()), ins);
+            items_.push_back(it);
+        } else {
+            // Reservoir: keep the new pair with probability cap / offered, in a random slot.
+            rng_state_ += 0x9e3779b97f4a7c15ULL;
+            uint64_t x = mix64(rng_state_ ^ mix64(opt_.seed + 0x7e5));
+            uint64_t j = static_cast<uint64_t>((static_cast<u128>(x) * offered_) >> 64);
+            if (j < cap) {
+                pair_ids_.erase(items_[j].key);
+                pair_ids_.insert(key, static_cast<uint32_t>(j), ins);
+                items_[j] = it;
+            }
+        }
+    }
+    const size_t seen_cap = 2 * cap - 1;
     seen_values sv = values_of(p);
+    auto remember = [&](uint64_t k) {
+        if (seen_.size() < seen_cap) seen_.insert(k, 0, ins);
+        else if (!seen_.contains(k)) seen_full_ = true;
+    };
     for (int k = 0; k < seen_kinds; ++k) {
         if (!sv.has[k]) continue;
-        seen_.insert(seen_key(p.entity_key, seen_kind(k), sv.v[k]), 0, ins);
-        if (k != 0) seen_.insert(seen_key(0, seen_kind(k), sv.v[k]), 0, ins);
+        remember(seen_key(p.entity_key, seen_kind(k), sv.v[k]));
+        if (k != 0) remember(seen_key(0, seen_kind(k), sv.v[k]));
     }
 }
 
@@ -109,6 +142,7 @@ expected<model_data> trainer::train(const fields& f) {
     });
     m.n_exact = static_cast<uint32_t>(std::min<size_t>(n_ent, opt_.max_entities));
     size_t rest = n_ent - m.n_exact;
+    if (entity_overflow_) rest = std::max<size_t>(rest, 1) + n_ent;  // untracked entities: about as many again
     m.n_shared = rest == 0 ? 0 : static_cast<uint32_t>(std::clamp<size_t>(rest / 8, 1, std::max<size_t>(opt_.max_entities / 4, 1)));
     std::vector<uint32_t> vec_of(n_ent);
     m.exact_keys.resize(m.n_exact);
@@ -121,7 +155,9 @@ expected<model_data> trainer::train(const fields& f) {
             vec_of[e] = m.n_exact + static_cast<uint32_t>(mix64(entity_keys_[e] ^ 0x51) % m.n_shared);
         }
     }
-    for (auto& it : items_) it.entity = vec_of[it.entity];
+    for (auto& it : items_)
+        it.entity = it.entity != untracked ? vec_of[it.entity]
+                                           : m.n_exact + static_cast<uint32_t>(mix64(it.entity_key ^ 0x51) % m.n_shared);
     const uint32_t n_vec = m.n_exact + m.n_shared;
 
     // Initial vectors: each row from its own seeded generator (independent of threads).

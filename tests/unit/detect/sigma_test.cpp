@@ -217,3 +217,45 @@ TEST_CASE("alerts: ATT&CK tags and remediation rendering") {
           "aws ec2 revoke-security-group-ingress --region us-northeast-1r --group-id sg-003dc7f1f1c686164 "
           "--security-group-rule-ids sgr-09b3e3d2ca1edf2a2");
 }
+
+TEST_CASE("sigma: |re with a required literal (checked before the regex) matches as the regex does") {
+    auto rec = [](const char* arn) { return std::string(R"({"eventVersion":"1.08","eventSource":"x","userIdentity":{"arn":")") + arn + "\"}}"; };
+    const std::string imds = rule_with("  s:\n    userIdentity.arn|re: '.+:assumed-role/aws:.+'\n  condition: s\n");
+    CHECK(matches_one(imds, rec("arn:aws:sts::1:assumed-role/aws:ec2-instance/i-1")));
+    CHECK_FALSE(matches_one(imds, rec("arn:aws:sts::1:assumed-role/Admin/alice")));
+    CHECK_FALSE(matches_one(imds, rec(":assumed-role/aws:")));  // the dots need a character each side
+    const std::string quantified = rule_with("  s:\n    userIdentity.arn|re: 'ab+c?d'\n  condition: s\n");
+    CHECK(matches_one(quantified, rec("xabbbdx")));
+    CHECK(matches_one(quantified, rec("abcd")));
+    CHECK_FALSE(matches_one(quantified, rec("acd")));
+    const std::string alternation = rule_with("  s:\n    userIdentity.arn|re: 'foo|bar'\n  condition: s\n");
+    CHECK(matches_one(alternation, rec("xbar")));
+    const std::string optional = rule_with("  s:\n    userIdentity.arn|re: 'x*yz'\n  condition: s\n");
+    CHECK(matches_one(optional, rec("yz")));
+}
+
+TEST_CASE("sigma: rules without eventName are dispatched on another field's exact values, and still match") {
+    ruleset rs;
+    REQUIRE(rs.load_text(rule_with("  s:\n    userIdentity.type: [AssumedRole, Root]\n    eventSource: sts.amazonaws.com\n"
+                                   "  condition: s\n"),
+                         "a.yml", "t")
+                .ok());
+    REQUIRE(rs.load_text(rule_with("  s:\n    userAgent|contains: TruffleHog\n  condition: s\n"), "b.yml", "t").ok());
+    CHECK(rs.undispatched() == 1);  // the |contains rule has no exact value to dispatch on
+    simdjson::dom::parser p;
+    auto hits_of = [&](const char* json) {
+        std::vector<uint32_t> hits;
+        rs.match(p.parse(simdjson::padded_string(std::string_view(json))).value(), hits);
+        return hits;
+    };
+    CHECK(hits_of(R"({"eventVersion":"1","eventSource":"sts.amazonaws.com","userIdentity":{"type":"assumedrole"}})") ==
+          std::vector<uint32_t>{0});
+    CHECK(hits_of(R"({"eventVersion":"1","eventSource":"sts.amazonaws.com","userIdentity":{"type":"IAMUser"},"userAgent":"x TruffleHog"})") ==
+          std::vector<uint32_t>{1});
+    // Two values of the dispatch field lead to the same rule: it is evaluated and reported once.
+    CHECK(hits_of(R"({"eventVersion":"1","eventSource":"sts.amazonaws.com","userIdentity":[{"type":"Root"},{"type":"AssumedRole"}]})") ==
+          std::vector<uint32_t>{0});
+    // ECS records: the field is found under its ECS name.
+    CHECK(hits_of(R"({"ecs":{"version":"8"},"event":{"dataset":"aws.cloudtrail","provider":"sts.amazonaws.com"},)"
+                  R"("aws":{"cloudtrail":{"user_identity":{"type":"Root"}}}})") == std::vector<uint32_t>{0});
+}

@@ -114,3 +114,44 @@ TEST_CASE("patch: clear() resets edits for reuse across records") {
     p.set_raw("b", "2");
     CHECK(patched(p, "{}") == R"({"b":2})");
 }
+
+TEST_CASE("patch: with the parsed record, the same JSON as from the text alone") {
+    const char* records[] = {
+        R"({"a":1,"b":{"c":2}})", R"({})", R"( { "a" : [1, 2] } )", "{\"message\":\"x\"}\n",
+        R"({"event":{"kind":"event","x":1},"sds":{"other":true}})", R"({"rule":"not an object"})",
+    };
+    json::patch p;
+    p.set_raw("sds.anomaly.score", "1.5");
+    p.set_with("sds.anomaly.reasons", [](std::string& o) { o += R"(["address"])"; });
+    p.set_string("event.kind", "alert");
+    p.append_raw("sds.alerts", R"({"id":1})");
+    p.set_raw("rule.id", R"("r1")");
+    simdjson::dom::parser parser;
+    for (const char* rec : records) {
+        INFO(rec);
+        std::string text(rec);
+        std::string a = patched(p, text), b;
+        p.apply(text, parser.parse(text).value(), b);
+        simdjson::dom::parser pa, pb;
+        CHECK(simdjson::minify(pa.parse(a).value()) == simdjson::minify(pb.parse(b).value()));
+    }
+    // Fast path (no edited member present): the text up to the closing brace, then the members.
+    std::string out;
+    std::string rec = R"({"a" : 1 })";
+    p.apply(rec, parser.parse(rec).value(), out);
+    CHECK(out == R"({"a" : 1,"sds":{"anomaly":{"score":1.5,"reasons":["address"]},"alerts":[{"id":1}]},"event":{"kind":"alert"},"rule":{"id":"r1"}})");
+}
+
+TEST_CASE("patch: reused across records, later records see only their own edits") {
+    json::patch p;
+    std::string out;
+    for (int i = 0; i < 100; ++i) {
+        p.clear();
+        p.set_with("n", [&](std::string& o) { o += std::to_string(i); });
+        if (i % 2) p.set_string("odd.s", "yes");
+        out.clear();
+        p.apply(R"({"odd":{"k":0}})", out);
+        if (i % 2) CHECK(out == "{\"odd\":{\"k\":0,\"s\":\"yes\"},\"n\":" + std::to_string(i) + "}");
+        else CHECK(out == "{\"odd\":{\"k\":0},\"n\":" + std::to_string(i) + "}");
+    }
+}

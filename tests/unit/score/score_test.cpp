@@ -1,8 +1,10 @@
 // sds-score library: record fields, the model file, deterministic training, scoring, history
 // and the evaluation metrics.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -11,6 +13,7 @@
 #include "sds/score/eval.hpp"
 #include "sds/score/history.hpp"
 #include "sds/score/model.hpp"
+#include "sds/score/score.hpp"
 #include "sds/score/scorer.hpp"
 #include "sds/score/train.hpp"
 
@@ -241,4 +244,71 @@ TEST_CASE("score eval metrics: AUC with ties, TPR at a false-positive rate") {
     // at 0.1% the 2nd highest, 998: 86 above.
     CHECK(r.tpr_1 == doctest::Approx(0.95));
     CHECK(r.tpr_01 == doctest::Approx(0.86));
+}
+
+TEST_CASE("score table: erase keeps every other key reachable") {
+    u64_table t(16);
+    std::vector<uint64_t> keys;
+    for (uint64_t i = 1; i <= 5000; ++i) keys.push_back(mix64(i) | 1);
+    bool ins = false;
+    for (size_t i = 0; i < keys.size(); ++i) t.insert(keys[i], uint32_t(i), ins);
+    for (size_t i = 0; i < keys.size(); i += 3) t.erase(keys[i]);
+    t.erase(12345);  // absent: nothing happens
+    for (size_t i = 0; i < keys.size(); ++i) {
+        INFO(i);
+        CHECK(t.contains(keys[i]) == (i % 3 != 0));
+        if (i % 3 != 0) CHECK(t.insert(keys[i], 0, ins) == uint32_t(i));
+    }
+    CHECK(t.size() == keys.size() - (keys.size() + 2) / 3);
+}
+
+TEST_CASE("score train: more distinct pairs than --max-pairs are sampled, deterministically") {
+    auto fill = [](trainer& t) {
+        for (int i = 0; i < 3000; ++i)
+            t.add(make_pair("user" + std::to_string(i % 97), "10." + std::to_string(i % 200) + ".1." + std::to_string(i % 250),
+                            64512, "DE"));
+    };
+    trainer a({.dim = 8, .epochs = 1, .seed = 3, .threads = 1, .max_pairs = 100});
+    trainer b({.dim = 8, .epochs = 1, .seed = 3, .threads = 2, .max_pairs = 100});
+    fill(a);
+    fill(b);
+    CHECK(a.pairs() == 3000);
+    CHECK(a.distinct_pairs() == 100);
+    CHECK(a.offered_pairs() > 1000);
+    CHECK(a.sampled());
+    auto ma = a.train(user_fields()), mb = b.train(user_fields());
+    REQUIRE(ma);
+    REQUIRE(mb);
+    CHECK(ma->seen.size() <= 199);  // history keys bounded by 2 x max_pairs
+    CHECK(ma->entity_vecs == mb->entity_vecs);
+    CHECK(ma->features == mb->features);
+
+    trainer c({.dim = 8, .epochs = 1, .seed = 3, .threads = 1});
+    fill(c);
+    CHECK_FALSE(c.sampled());
+    CHECK(c.distinct_pairs() == c.offered_pairs());
+}
+
+TEST_CASE("score number: 4 decimals, trailing zeros trimmed, as fmt rounds the exact value") {
+    auto reference = [](double v) {
+        if (!std::isfinite(v)) v = v > 0 ? 1e300 : v < 0 ? -1e300 : 0;
+        std::string s = fmt::format("{:.4f}", v);
+        while (s.back() == '0') s.pop_back();
+        if (s.back() == '.') s.pop_back();
+        if (s == "-0") s = "0";
+        return s;
+    };
+    CHECK(number(12.5) == "12.5");
+    CHECK(number(-0.00001) == "0");
+    CHECK(number(3) == "3");
+    CHECK(number(0.88885) == reference(0.88885));
+    uint64_t x = 42;
+    for (int i = 0; i < 200000; ++i) {
+        x = mix64(x + i);
+        double v = (double(x >> 11) / double(1ULL << 53) - 0.5) * std::pow(10.0, double(int(x % 13)) - 4);
+        if (i % 7 == 0) v = std::round(v * 1e5) / 1e5;  // many exact and near ties
+        INFO(v);
+        REQUIRE(number(v) == reference(v));
+    }
+    for (double v : {1e300, -1e300, 1e9, 123456.78905, -0.0, std::nan(""), HUGE_VAL}) CHECK(number(v) == reference(v));
 }
