@@ -2,12 +2,21 @@
 
 #include "sds/json/escape.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace sds::json {
 
 void doc_builder::clear() {
     nodes_.clear();
     arena_.clear();
     nodes_.push_back(node{});  // root object
+    if (slots_.empty()) slots_.resize(256);
+    indexed_ = 0;
+    if (++gen_ == 0) {  // wrapped: old generations could look current again
+        std::fill(slots_.begin(), slots_.end(), slot{});
+        gen_ = 1;
+    }
 }
 
 uint32_t doc_builder::store(std::string_view s) {
@@ -16,12 +25,61 @@ uint32_t doc_builder::store(std::string_view s) {
     return off;
 }
 
-int32_t doc_builder::child(int32_t parent, std::string_view key) const {
-    for (int32_t c = nodes_[parent].first; c >= 0; c = nodes_[c].next) {
-        const node& n = nodes_[c];
-        if (n.k != kind::removed && text(n.key_off, n.key_len) == key) return c;
+uint32_t doc_builder::key_hash(int32_t parent, std::string_view key) noexcept {
+    // Keys are short names ("cloudtrail", "user_identity"): 8 bytes a step, multiply-mix.
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (static_cast<uint64_t>(static_cast<uint32_t>(parent)) << 32) ^ key.size();
+    const char* p = key.data();
+    size_t n = key.size();
+    while (n >= 8) {
+        uint64_t w;
+        std::memcpy(&w, p, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
     }
-    return -1;
+    if (n) {
+        uint64_t w = 0;
+        std::memcpy(&w, p, n);
+        h = (h ^ w) * 0x94D049BB133111EBULL;
+    }
+    h ^= h >> 31;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 32;
+    return static_cast<uint32_t>(h);
+}
+
+int32_t doc_builder::child(int32_t parent, std::string_view key) const {
+    const uint32_t h = key_hash(parent, key);
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        const slot& s = slots_[i];
+        if (s.gen != gen_) return -1;
+        if (s.hash != h) continue;
+        const node& n = nodes_[s.node];
+        if (n.parent == parent && n.k != kind::removed && text(n.key_off, n.key_len) == key) return s.node;
+    }
+}
+
+void doc_builder::index(int32_t n, uint32_t h) {
+    if ((indexed_ + 1) * 2 > slots_.size()) grow_index();
+    const size_t mask = slots_.size() - 1;
+    size_t i = h & mask;
+    while (slots_[i].gen == gen_) i = (i + 1) & mask;
+    slots_[i] = slot{gen_, h, n};
+    ++indexed_;
+}
+
+void doc_builder::grow_index() {
+    std::vector<slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    const size_t mask = slots_.size() - 1;
+    for (const slot& s : old) {
+        if (s.gen != gen_) continue;
+        size_t i = s.hash & mask;
+        while (slots_[i].gen == gen_) i = (i + 1) & mask;
+        slots_[i] = s;
+    }
 }
 
 int32_t doc_builder::add_child(int32_t parent, std::string_view key, kind k) {
@@ -29,13 +87,38 @@ int32_t doc_builder::add_child(int32_t parent, std::string_view key, kind k) {
     n.key_off = store(key);
     n.key_len = static_cast<uint32_t>(key.size());
     n.k = k;
+    n.parent = parent;
     auto idx = static_cast<int32_t>(nodes_.size());
     nodes_.push_back(n);
     node& p = nodes_[parent];
     if (p.last >= 0) nodes_[p.last].next = idx;
     else p.first = idx;
     p.last = idx;
+    index(idx, key_hash(parent, key));
     return idx;
+}
+
+int32_t doc_builder::add_element(int32_t array, kind k) {
+    node n;
+    n.k = k;
+    n.parent = array;
+    auto idx = static_cast<int32_t>(nodes_.size());
+    nodes_.push_back(n);
+    node& p = nodes_[array];
+    if (p.last >= 0) nodes_[p.last].next = idx;
+    else p.first = idx;
+    p.last = idx;
+    return idx;
+}
+
+// The members of n are being thrown away (n becomes a scalar or a fresh object): they must no
+// longer be found through the index, nor anything below them.
+void doc_builder::drop_children(int32_t n) {
+    for (int32_t c = nodes_[n].first; c >= 0; c = nodes_[c].next) {
+        drop_children(c);
+        nodes_[c].k = kind::removed;
+    }
+    nodes_[n].first = nodes_[n].last = -1;
 }
 
 int32_t doc_builder::lookup(std::string_view path) const {
@@ -62,8 +145,8 @@ int32_t doc_builder::make_path(std::string_view path, kind leaf_kind) {
             c = add_child(cur, seg, last ? leaf_kind : kind::object);
         } else if (!last && nodes_[c].k != kind::object) {
             // A scalar is in the way of a deeper path: it becomes an object.
+            drop_children(c);
             nodes_[c].k = kind::object;
-            nodes_[c].first = nodes_[c].last = -1;
         }
         if (last) return c;
         cur = c;
@@ -72,8 +155,8 @@ int32_t doc_builder::make_path(std::string_view path, kind leaf_kind) {
 }
 
 void doc_builder::set_leaf(int32_t n, kind k) {
+    if (nodes_[n].first >= 0) drop_children(n);
     nodes_[n].k = k;
-    nodes_[n].first = nodes_[n].last = -1;
 }
 
 void doc_builder::set_string(std::string_view path, std::string_view v) {
@@ -123,21 +206,21 @@ void doc_builder::push_string(std::string_view path, std::string_view v, bool un
         for (int32_t c = nodes_[a].first; c >= 0; c = nodes_[c].next)
             if (nodes_[c].k == kind::string && text(nodes_[c].val_off, nodes_[c].val_len) == v) return;
     }
-    int32_t n = add_child(a, {}, kind::string);
+    int32_t n = add_element(a, kind::string);
     nodes_[n].val_off = store(v);
     nodes_[n].val_len = static_cast<uint32_t>(v.size());
 }
 void doc_builder::push_raw(std::string_view path, std::string_view v) {
     int32_t a = make_path(path, kind::array);
     if (nodes_[a].k != kind::array) set_leaf(a, kind::array);
-    int32_t n = add_child(a, {}, kind::raw);
+    int32_t n = add_element(a, kind::raw);
     nodes_[n].val_off = store(v);
     nodes_[n].val_len = static_cast<uint32_t>(v.size());
 }
 void doc_builder::push_int(std::string_view path, int64_t v) {
     int32_t a = make_path(path, kind::array);
     if (nodes_[a].k != kind::array) set_leaf(a, kind::array);
-    int32_t n = add_child(a, {}, kind::int64);
+    int32_t n = add_element(a, kind::int64);
     nodes_[n].num.i = v;
 }
 

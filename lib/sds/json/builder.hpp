@@ -2,7 +2,8 @@
 // Builds new JSON documents from dotted paths: set("source.ip", …) and set("source.port", …)
 // end up in one nested "source" object, in first-set order. Storage is reused across
 // documents (clear() keeps capacity), so building a record per input costs no allocation once
-// warm. Strings are escaped on output; invalid UTF-8 becomes U+FFFD.
+// warm. Members are found through a hash index of (parent, key), so a document with many
+// fields costs no linear scans. Strings are escaped on output; invalid UTF-8 becomes U+FFFD.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -56,11 +57,24 @@ private:
             double d;
         } num{0};
         int32_t first = -1, last = -1, next = -1;
+        int32_t parent = -1;
         kind k = kind::object;
+    };
+    // Index of object members by (parent, key): open addressing, linear probing. A slot is in
+    // use when its generation is the current one, so clear() empties it by counting up.
+    struct slot {
+        uint32_t gen = 0;
+        uint32_t hash = 0;
+        int32_t node = -1;
     };
     int32_t lookup(std::string_view path) const;
     int32_t child(int32_t parent, std::string_view key) const;
     int32_t add_child(int32_t parent, std::string_view key, kind k);
+    int32_t add_element(int32_t array, kind k);
+    void drop_children(int32_t n);
+    void index(int32_t n, uint32_t h);
+    void grow_index();
+    static uint32_t key_hash(int32_t parent, std::string_view key) noexcept;
     int32_t make_path(std::string_view path, kind leaf_kind);
     void set_leaf(int32_t n, kind k);
     uint32_t store(std::string_view s);
@@ -69,6 +83,9 @@ private:
 
     std::vector<node> nodes_;
     std::string arena_;
+    std::vector<slot> slots_;
+    uint32_t gen_ = 0;
+    uint32_t indexed_ = 0;  // slots in use
 };
 
 }  // namespace sds::json
