@@ -25,39 +25,52 @@ uint32_t doc_builder::store(std::string_view s) {
     return off;
 }
 
-uint32_t doc_builder::key_hash(int32_t parent, std::string_view key) noexcept {
-    // Keys are short names ("cloudtrail", "user_identity"): 8 bytes a step, multiply-mix.
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (static_cast<uint64_t>(static_cast<uint32_t>(parent)) << 32) ^ key.size();
-    const char* p = key.data();
-    size_t n = key.size();
-    while (n >= 8) {
-        uint64_t w;
-        std::memcpy(&w, p, 8);
-        h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
-        h ^= h >> 29;
+namespace {
+inline uint64_t load8(const char* p) noexcept {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+}
+inline uint64_t load4(const char* p) noexcept {
+    uint32_t w;
+    std::memcpy(&w, p, 4);
+    return w;
+}
+inline uint64_t mix(uint64_t h) noexcept {
+    h *= 0xBF58476D1CE4E5B9ULL;
+    return h ^ (h >> 29);
+}
+}  // namespace
+
+uint32_t doc_builder::path_hash(std::string_view path) noexcept {
+    // Paths are short ("aws.cloudtrail.user_identity.arn"): 8 bytes a step, the last 1-8 bytes
+    // read with overlapping loads (no byte loop), multiply-mix.
+    const char* p = path.data();
+    size_t n = path.size();
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+    while (n > 8) {
+        h = mix(h ^ load8(p));
         p += 8;
         n -= 8;
     }
-    if (n) {
-        uint64_t w = 0;
-        std::memcpy(&w, p, n);
-        h = (h ^ w) * 0x94D049BB133111EBULL;
-    }
-    h ^= h >> 31;
-    h *= 0xBF58476D1CE4E5B9ULL;
+    uint64_t w;
+    if (n >= 4) w = load4(p) | (load4(p + n - 4) << 32);
+    else if (n > 0) w = static_cast<unsigned char>(p[0]) | (uint64_t(static_cast<unsigned char>(p[n / 2])) << 8) |
+                        (uint64_t(static_cast<unsigned char>(p[n - 1])) << 16);
+    else w = 0;
+    h = mix(h ^ w);
     h ^= h >> 32;
     return static_cast<uint32_t>(h);
 }
 
-int32_t doc_builder::child(int32_t parent, std::string_view key) const {
-    const uint32_t h = key_hash(parent, key);
+int32_t doc_builder::find(std::string_view path, uint32_t h) const {
     const size_t mask = slots_.size() - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         const slot& s = slots_[i];
         if (s.gen != gen_) return -1;
         if (s.hash != h) continue;
         const node& n = nodes_[s.node];
-        if (n.parent == parent && n.k != kind::removed && text(n.key_off, n.key_len) == key) return s.node;
+        if (n.k != kind::removed && text(n.path_off, n.path_len) == path) return s.node;
     }
 }
 
@@ -82,26 +95,26 @@ void doc_builder::grow_index() {
     }
 }
 
-int32_t doc_builder::add_child(int32_t parent, std::string_view key, kind k) {
+int32_t doc_builder::add_member(int32_t parent, std::string_view path, size_t key_len, kind k, uint32_t h) {
     node n;
-    n.key_off = store(key);
-    n.key_len = static_cast<uint32_t>(key.size());
+    n.path_off = store(path);
+    n.path_len = static_cast<uint32_t>(path.size());
+    n.key_off = n.path_off + n.path_len - static_cast<uint32_t>(key_len);
+    n.key_len = static_cast<uint32_t>(key_len);
     n.k = k;
-    n.parent = parent;
     auto idx = static_cast<int32_t>(nodes_.size());
     nodes_.push_back(n);
     node& p = nodes_[parent];
     if (p.last >= 0) nodes_[p.last].next = idx;
     else p.first = idx;
     p.last = idx;
-    index(idx, key_hash(parent, key));
+    index(idx, h);
     return idx;
 }
 
 int32_t doc_builder::add_element(int32_t array, kind k) {
     node n;
     n.k = k;
-    n.parent = array;
     auto idx = static_cast<int32_t>(nodes_.size());
     nodes_.push_back(n);
     node& p = nodes_[array];
@@ -111,8 +124,8 @@ int32_t doc_builder::add_element(int32_t array, kind k) {
     return idx;
 }
 
-// The members of n are being thrown away (n becomes a scalar or a fresh object): they must no
-// longer be found through the index, nor anything below them.
+// The members of n are being thrown away (n becomes a scalar, a fresh object or is removed):
+// they must no longer be found through the index, nor anything below them.
 void doc_builder::drop_children(int32_t n) {
     for (int32_t c = nodes_[n].first; c >= 0; c = nodes_[c].next) {
         drop_children(c);
@@ -121,37 +134,25 @@ void doc_builder::drop_children(int32_t n) {
     nodes_[n].first = nodes_[n].last = -1;
 }
 
-int32_t doc_builder::lookup(std::string_view path) const {
-    int32_t cur = 0;
-    while (true) {
-        size_t dot = path.find('.');
-        std::string_view seg = path.substr(0, dot);
-        if (nodes_[cur].k != kind::object) return -1;
-        cur = child(cur, seg);
-        if (cur < 0) return -1;
-        if (dot == std::string_view::npos) return cur;
-        path.remove_prefix(dot + 1);
-    }
-}
+// Nodes are indexed by their whole dotted path, so a path already set costs one hash and one
+// compare, and a new one walks up only as far as its nearest existing ancestor.
+int32_t doc_builder::lookup(std::string_view path) const { return find(path, path_hash(path)); }
 
 int32_t doc_builder::make_path(std::string_view path, kind leaf_kind) {
-    int32_t cur = 0;
-    while (true) {
-        size_t dot = path.find('.');
-        std::string_view seg = path.substr(0, dot);
-        bool last = dot == std::string_view::npos;
-        int32_t c = child(cur, seg);
-        if (c < 0) {
-            c = add_child(cur, seg, last ? leaf_kind : kind::object);
-        } else if (!last && nodes_[c].k != kind::object) {
+    const uint32_t h = path_hash(path);
+    if (int32_t n = find(path, h); n >= 0) return n;
+    size_t dot = path.rfind('.');
+    int32_t parent = 0;
+    if (dot != std::string_view::npos) {
+        parent = make_path(path.substr(0, dot), kind::object);
+        if (nodes_[parent].k != kind::object) {
             // A scalar is in the way of a deeper path: it becomes an object.
-            drop_children(c);
-            nodes_[c].k = kind::object;
+            drop_children(parent);
+            nodes_[parent].k = kind::object;
         }
-        if (last) return c;
-        cur = c;
-        path.remove_prefix(dot + 1);
     }
+    size_t key_len = dot == std::string_view::npos ? path.size() : path.size() - dot - 1;
+    return add_member(parent, path, key_len, leaf_kind, h);
 }
 
 void doc_builder::set_leaf(int32_t n, kind k) {
@@ -234,7 +235,9 @@ std::optional<std::string_view> doc_builder::get_string(std::string_view path) c
 
 void doc_builder::remove(std::string_view path) {
     int32_t n = lookup(path);
-    if (n >= 0) nodes_[n].k = kind::removed;
+    if (n < 0) return;
+    drop_children(n);
+    nodes_[n].k = kind::removed;
 }
 
 void doc_builder::write(std::string& out, int32_t idx) const {

@@ -2,8 +2,8 @@
 // Builds new JSON documents from dotted paths: set("source.ip", …) and set("source.port", …)
 // end up in one nested "source" object, in first-set order. Storage is reused across
 // documents (clear() keeps capacity), so building a record per input costs no allocation once
-// warm. Members are found through a hash index of (parent, key), so a document with many
-// fields costs no linear scans. Strings are escaped on output; invalid UTF-8 becomes U+FFFD.
+// warm. Members are found through a hash index of their whole dotted path, so setting a
+// field costs one hash and one compare, not a walk through every level. Strings are escaped on output; invalid UTF-8 becomes U+FFFD.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -49,7 +49,8 @@ public:
 private:
     enum class kind : uint8_t { object, array, string, raw, int64, uint64, dbl, boolean, null, removed };
     struct node {
-        uint32_t key_off = 0, key_len = 0;
+        uint32_t path_off = 0, path_len = 0;  // the whole dotted path (members only)
+        uint32_t key_off = 0, key_len = 0;    // its last segment
         uint32_t val_off = 0, val_len = 0;
         union {
             int64_t i;
@@ -57,10 +58,9 @@ private:
             double d;
         } num{0};
         int32_t first = -1, last = -1, next = -1;
-        int32_t parent = -1;
         kind k = kind::object;
     };
-    // Index of object members by (parent, key): open addressing, linear probing. A slot is in
+    // Index of object members by their whole dotted path: open addressing, linear probing. A slot is in
     // use when its generation is the current one, so clear() empties it by counting up.
     struct slot {
         uint32_t gen = 0;
@@ -68,13 +68,13 @@ private:
         int32_t node = -1;
     };
     int32_t lookup(std::string_view path) const;
-    int32_t child(int32_t parent, std::string_view key) const;
-    int32_t add_child(int32_t parent, std::string_view key, kind k);
+    int32_t find(std::string_view path, uint32_t h) const;
+    int32_t add_member(int32_t parent, std::string_view path, size_t key_len, kind k, uint32_t h);
     int32_t add_element(int32_t array, kind k);
     void drop_children(int32_t n);
     void index(int32_t n, uint32_t h);
     void grow_index();
-    static uint32_t key_hash(int32_t parent, std::string_view key) noexcept;
+    static uint32_t path_hash(std::string_view path) noexcept;
     int32_t make_path(std::string_view path, kind leaf_kind);
     void set_leaf(int32_t n, kind k);
     uint32_t store(std::string_view s);

@@ -71,8 +71,8 @@ size_t utf8_seq_len(const unsigned char* p, const unsigned char* end) noexcept {
 // Index of the first byte in [p, end) that is a control character, '"', '\\' or (with
 // stop_high) >= 0x80; end - p when there is none. 16 bytes at a time with SSE2 (always there on
 // x86-64): a record's strings are mostly plain ASCII, so whole runs are found in a few steps and
-// then copied with one append instead of being looked at byte by byte. The tail is copied into
-// a small padded block, so nothing past `end` is read.
+// then copied with one append instead of being looked at byte by byte. The last partial block
+// is read as the string's last 16 bytes; nothing outside [p, end) is read.
 template <bool stop_high>
 inline size_t find_special(const unsigned char* p, const unsigned char* end) noexcept {
     const unsigned char* const begin = p;
@@ -90,16 +90,21 @@ inline size_t find_special(const unsigned char* p, const unsigned char* end) noe
         }
         return static_cast<unsigned>(_mm_movemask_epi8(special));
     };
+    if (end - p < 16) {
+        // Short: byte by byte (a block copied into a local would stall the load after it).
+        for (; p != end; ++p)
+            if (needs_escape.v[*p] || (stop_high && *p >= 0x80)) break;
+        return static_cast<size_t>(p - begin);
+    }
     while (end - p >= 16) {
         unsigned m = mask_of(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
         if (m) return static_cast<size_t>(p - begin) + static_cast<size_t>(__builtin_ctz(m));
         p += 16;
     }
     if (p != end) {
-        alignas(16) unsigned char block[16];
-        std::memset(block, 'a', sizeof block);
-        std::memcpy(block, p, static_cast<size_t>(end - p));
-        unsigned m = mask_of(_mm_load_si128(reinterpret_cast<const __m128i*>(block)));
+        // The last 16 bytes of the string, overlapping what was checked: only the new ones count.
+        const auto rest = static_cast<unsigned>(end - p);
+        unsigned m = mask_of(_mm_loadu_si128(reinterpret_cast<const __m128i*>(end - 16))) >> (16 - rest);
         if (m) return static_cast<size_t>(p - begin) + static_cast<size_t>(__builtin_ctz(m));
     }
     return static_cast<size_t>(end - begin);
