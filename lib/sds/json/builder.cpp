@@ -13,6 +13,7 @@ void doc_builder::clear() {
     nodes_.push_back(node{});  // root object
     if (slots_.empty()) slots_.resize(256);
     indexed_ = 0;
+    last_parent_ = -1;
     if (++gen_ == 0) {  // wrapped: old generations could look current again
         std::fill(slots_.begin(), slots_.end(), slot{});
         gen_ = 1;
@@ -101,6 +102,23 @@ int32_t doc_builder::add_member(int32_t parent, std::string_view path, size_t ke
     n.path_len = static_cast<uint32_t>(path.size());
     n.key_off = n.path_off + n.path_len - static_cast<uint32_t>(key_len);
     n.key_len = static_cast<uint32_t>(key_len);
+    // A key that needs no escaping (nearly all are) is also kept ready to write: "key":
+    std::string_view key = path.substr(path.size() - key_len);
+    bool plain = true;
+    for (char ch : key) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
+            plain = false;
+            break;
+        }
+    }
+    if (plain) {
+        n.quoted_off = static_cast<uint32_t>(arena_.size());
+        n.quoted_len = static_cast<uint32_t>(key_len + 3);
+        arena_.push_back('"');
+        arena_.append(key);
+        arena_.append("\":", 2);
+    }
     n.k = k;
     auto idx = static_cast<int32_t>(nodes_.size());
     nodes_.push_back(n);
@@ -144,7 +162,15 @@ int32_t doc_builder::make_path(std::string_view path, kind leaf_kind) {
     size_t dot = path.rfind('.');
     int32_t parent = 0;
     if (dot != std::string_view::npos) {
-        parent = make_path(path.substr(0, dot), kind::object);
+        std::string_view prefix = path.substr(0, dot);
+        // Fields are mostly set family by family (aws.cloudtrail.user_identity.type, .arn, ...):
+        // the parent of the last new path is very often this one's too.
+        if (last_parent_ >= 0 && nodes_[last_parent_].k == kind::object &&
+            std::string_view(last_parent_path_) == prefix)
+            return add_member(last_parent_, path, path.size() - dot - 1, leaf_kind, h);
+        parent = make_path(prefix, kind::object);
+        last_parent_ = parent;
+        last_parent_path_.assign(prefix);
         if (nodes_[parent].k != kind::object) {
             // A scalar is in the way of a deeper path: it becomes an object.
             drop_children(parent);
@@ -254,8 +280,12 @@ void doc_builder::write(std::string& out, int32_t idx) const {
                 if (!first) out.push_back(',');
                 first = false;
                 if (obj) {
-                    append_string_lossy(out, text(ch.key_off, ch.key_len));
-                    out.push_back(':');
+                    if (ch.quoted_len) {
+                        out.append(arena_.data() + ch.quoted_off, ch.quoted_len);
+                    } else {
+                        append_string_lossy(out, text(ch.key_off, ch.key_len));
+                        out.push_back(':');
+                    }
                 }
                 write(out, c);
             }

@@ -51,6 +51,7 @@ private:
     struct node {
         uint32_t path_off = 0, path_len = 0;  // the whole dotted path (members only)
         uint32_t key_off = 0, key_len = 0;    // its last segment
+        uint32_t quoted_off = 0, quoted_len = 0;  // "key": ready to write (0: needs escaping)
         uint32_t val_off = 0, val_len = 0;
         union {
             int64_t i;
@@ -86,6 +87,9 @@ private:
     std::vector<slot> slots_;
     uint32_t gen_ = 0;
     uint32_t indexed_ = 0;  // slots in use
+    // The object the last new member went into, and its path: the next one often goes there too.
+    int32_t last_parent_ = -1;
+    std::string last_parent_path_;
 };
 
 }  // namespace sds::json
