@@ -97,11 +97,6 @@ void doc_builder::grow_index() {
 }
 
 int32_t doc_builder::add_member(int32_t parent, std::string_view path, size_t key_len, kind k, uint32_t h) {
-    node n;
-    n.path_off = store(path);
-    n.path_len = static_cast<uint32_t>(path.size());
-    n.key_off = n.path_off + n.path_len - static_cast<uint32_t>(key_len);
-    n.key_len = static_cast<uint32_t>(key_len);
     // A key that needs no escaping (nearly all are) is also kept ready to write: "key":
     std::string_view key = path.substr(path.size() - key_len);
     bool plain = true;
@@ -112,16 +107,27 @@ int32_t doc_builder::add_member(int32_t parent, std::string_view path, size_t ke
             break;
         }
     }
+    // The path, then "key": when plain, stored with one size change.
+    const size_t off = arena_.size();
+    arena_.resize(off + path.size() + (plain ? key_len + 3 : 0));
+    char* d = arena_.data() + off;
+    std::memcpy(d, path.data(), path.size());
+    node& n = nodes_.emplace_back();
+    n.path_off = static_cast<uint32_t>(off);
+    n.path_len = static_cast<uint32_t>(path.size());
+    n.key_off = n.path_off + n.path_len - static_cast<uint32_t>(key_len);
+    n.key_len = static_cast<uint32_t>(key_len);
     if (plain) {
-        n.quoted_off = static_cast<uint32_t>(arena_.size());
+        d += path.size();
+        *d = '"';
+        std::memcpy(d + 1, key.data(), key_len);
+        d[key_len + 1] = '"';
+        d[key_len + 2] = ':';
+        n.quoted_off = static_cast<uint32_t>(off + path.size());
         n.quoted_len = static_cast<uint32_t>(key_len + 3);
-        arena_.push_back('"');
-        arena_.append(key);
-        arena_.append("\":", 2);
     }
     n.k = k;
-    auto idx = static_cast<int32_t>(nodes_.size());
-    nodes_.push_back(n);
+    auto idx = static_cast<int32_t>(nodes_.size() - 1);
     node& p = nodes_[parent];
     if (p.last >= 0) nodes_[p.last].next = idx;
     else p.first = idx;
