@@ -53,8 +53,7 @@ void add_options(cli::tool& t, options& o) {
     app.add_option("--threads", o.threads,
                    "worker threads (0: one per online core; 1: everything on one thread); the output is the same")
         ->type_name("N")
-        ->default_str("0")
-        ->check(CLI::Range(0u, 1024u));
+        ->default_str("0");
     app.add_option("--ingested-time", o.ingested_time,
                    "fixed event.ingested (RFC 3339) instead of the current time, for reproducible output")
         ->type_name("TIME");
@@ -74,6 +73,7 @@ expected<std::unique_ptr<normalizer>> normalizer::make(const options& o) {
         if (!t) return make_error(exit_code::usage, fmt::format("invalid --ingested-time: {} (expected RFC 3339)", o.ingested_time));
         n->fixed_ingested_ = time::rfc3339(*t);
     }
+    if (o.threads > 1024) return make_error(exit_code::usage, fmt::format("invalid --threads: {} (at most 1024)", o.threads));
     n->keep_original_ = o.keep_original;
     if (!o.vpcflow_fields.empty()) {
         if (auto st = n->vpcflow_.set_fields(o.vpcflow_fields); !st)
