@@ -309,6 +309,11 @@ void doc_builder::write(std::string& out, int32_t idx) const {
     }
 }
 
-void doc_builder::serialize(std::string& out) const { write(out, 0); }
+void doc_builder::serialize(std::string& out) const {
+    // Room for the whole document up front (text as stored plus punctuation and numbers), so
+    // the appends below do not grow the buffer piecemeal.
+    out.reserve(out.size() + arena_.size() + 24 * nodes_.size());
+    write(out, 0);
+}
 
 }  // namespace sds::json

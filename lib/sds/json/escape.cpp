@@ -130,14 +130,12 @@ void append_escaped(std::string& out, std::string_view s) {
 }
 
 void append_string(std::string& out, std::string_view s) {
-    out.reserve(out.size() + s.size() + 2);
     out.push_back('"');
     append_escaped(out, s);
     out.push_back('"');
 }
 
 void append_string_lossy(std::string& out, std::string_view s) {
-    out.reserve(out.size() + s.size() + 2);
     out.push_back('"');
     auto* p = reinterpret_cast<const unsigned char*>(s.data());
     auto* end = p + s.size();
