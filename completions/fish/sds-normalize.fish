@@ -12,5 +12,6 @@ complete -c sds-normalize -l format -x -a 'auto cloudtrail waf guardduty securit
 complete -c sds-normalize -l keep-original -d 'keep the raw record in event.original'
 complete -c sds-normalize -l list-formats -d 'list the formats this version reads, then exit'
 complete -c sds-normalize -l vpcflow-fields -x -d 'field order of custom VPC Flow Logs without a header line (space-separated names)'
+complete -c sds-normalize -l threads -x -d 'worker threads (0: one per online core; 1: everything on one thread); the output is the same'
 complete -c sds-normalize -l ingested-time -x -d 'fixed event.ingested (RFC 3339) instead of the current time, for reproducible output'
 complete -c sds-normalize -s o -l output -r -F -d 'write records to FILE instead of stdout'

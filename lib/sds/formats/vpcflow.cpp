@@ -1,7 +1,9 @@
 #include "sds/formats/vpcflow.hpp"
 
 #include <iterator>
+#include <memory>
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "sds/core/ip.hpp"
@@ -259,8 +261,14 @@ std::string_view community_id(std::string_view src_ip, std::string_view dst_ip, 
     buf[n++] = static_cast<unsigned char>(sport);
     buf[n++] = static_cast<unsigned char>(dport >> 8);
     buf[n++] = static_cast<unsigned char>(dport);
+    // SHA1() looks the algorithm up on every call (OpenSSL 3): a tenth of the VPC Flow time.
+    // The algorithm is fetched once, the context kept per thread.
+    static EVP_MD* sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+    thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
     unsigned char md[SHA_DIGEST_LENGTH];
-    SHA1(buf, n, md);
+    if (!sha1 || !ctx || !EVP_DigestInit_ex2(ctx.get(), sha1, nullptr) || !EVP_DigestUpdate(ctx.get(), buf, n) ||
+        !EVP_DigestFinal_ex(ctx.get(), md, nullptr))
+        SHA1(buf, n, md);
     static constexpr char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     thread_local std::string out;
     out.assign("1:");

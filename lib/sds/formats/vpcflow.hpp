@@ -9,6 +9,7 @@
 //   3. otherwise the number of fields: 14 = the v2 default format, 36 with a resource type of
 //      "-" or "TransitGateway" = the TGW default format, 17/21/29 = the layouts Elastic knows.
 // One parser per input stream (a header applies to the lines after it).
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -29,6 +30,21 @@ public:
     status set_fields(std::string_view names);
     // Forgets a layout learnt from a header (set_fields stays).
     void reset_header() { header_fields_ = 0; }
+
+    // The layout learnt from a header, as a value: lets a caller that splits one stream over
+    // several parsers (sds-normalize --threads) carry it from one to the next.
+    struct header_state {
+        std::array<uint8_t, max_fields> fields{};
+        size_t count = 0;  // 0: no header seen
+        bool operator==(const header_state& o) const noexcept {
+            return count == o.count && std::equal(fields.begin(), fields.begin() + count, o.fields.begin());
+        }
+    };
+    header_state header() const noexcept { return {header_, header_fields_}; }
+    void set_header(const header_state& h) noexcept {
+        header_ = h.fields;
+        header_fields_ = h.count;
+    }
 
     // A record: fills doc. A header line: adopts it as the layout, leaves doc alone and sets
     // header = true. Anything else: a rejection with the reason.

@@ -1,11 +1,12 @@
 #include "sds/normalize/normalize.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 
 #include "sds/cli/input.hpp"
-#include "sds/core/hash.hpp"
 #include "sds/formats/access_log.hpp"
 #include "sds/formats/alb.hpp"
 #include "sds/formats/cloudtrail.hpp"
@@ -15,6 +16,7 @@
 #include "sds/formats/vpcflow.hpp"
 #include "sds/formats/waf.hpp"
 #include "sds/io/buffer.hpp"
+#include "sds/normalize/parallel.hpp"
 
 namespace sds::normalize {
 
@@ -48,6 +50,10 @@ void add_options(cli::tool& t, options& o) {
     app.add_option("--vpcflow-fields", o.vpcflow_fields,
                    "field order of custom VPC Flow Logs without a header line (space-separated names)")
         ->type_name("FIELDS");
+    app.add_option("--threads", o.threads,
+                   "worker threads (0: one per online core; 1: everything on one thread); the output is the same")
+        ->type_name("N")
+        ->default_str("0");
     app.add_option("--ingested-time", o.ingested_time,
                    "fixed event.ingested (RFC 3339) instead of the current time, for reproducible output")
         ->type_name("TIME");
@@ -67,6 +73,7 @@ expected<std::unique_ptr<normalizer>> normalizer::make(const options& o) {
         if (!t) return make_error(exit_code::usage, fmt::format("invalid --ingested-time: {} (expected RFC 3339)", o.ingested_time));
         n->fixed_ingested_ = time::rfc3339(*t);
     }
+    if (o.threads > 1024) return make_error(exit_code::usage, fmt::format("invalid --threads: {} (at most 1024)", o.threads));
     n->keep_original_ = o.keep_original;
     if (!o.vpcflow_fields.empty()) {
         if (auto st = n->vpcflow_.set_fields(o.vpcflow_fields); !st)
@@ -75,14 +82,79 @@ expected<std::unique_ptr<normalizer>> normalizer::make(const options& o) {
     return n;
 }
 
-std::string normalizer::provenance_id(std::string_view uri, uint64_t line) {
-    std::string key(uri);
-    key += '\n';
-    key += std::to_string(line);
-    return hash::hex128(key);
+namespace {
+
+// hash::hex128 of the concatenation of the parts given to add(), written into a caller's buffer:
+// both 64-bit lanes in one pass (two independent multiply chains run side by side, so a long
+// raw record costs the time of one), and no key string or result string to allocate. The
+// result must stay equal to hash::hex128 forever (event ids); unit tests hold it to that.
+class id_hasher {
+public:
+    void add(std::string_view s) noexcept {
+        uint64_t a = a_, b = b_;
+        for (unsigned char c : s) {
+            a = (a ^ c) * prime;
+            b = (b ^ c) * prime;
+        }
+        a_ = a;
+        b_ = b;
+    }
+    void write(std::string& out) const {
+        static constexpr char hex[] = "0123456789abcdef";
+        uint64_t a = fin(a_), b = fin(b_);
+        out.assign(32, '0');
+        for (int i = 0; i < 16; ++i) {
+            out[15 - i] = hex[a & 15];
+            a >>= 4;
+            out[31 - i] = hex[b & 15];
+            b >>= 4;
+        }
+    }
+
+private:
+    static constexpr uint64_t prime = 0x100000001b3ULL;
+    static constexpr uint64_t basis = 0xcbf29ce484222325ULL;
+    static uint64_t fin(uint64_t h) noexcept {
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdULL;
+        h ^= h >> 33;
+        h *= 0xc4ceb9fe1a85ec53ULL;
+        h ^= h >> 33;
+        return h;
+    }
+    uint64_t a_ = basis ^ (1 * 0x9e3779b97f4a7c15ULL);  // hash::stable64 seed 1
+    uint64_t b_ = basis ^ (2 * 0x9e3779b97f4a7c15ULL);  // seed 2
+};
+
+void provenance_id_into(std::string& out, std::string_view uri, uint64_t line) {
+    id_hasher h;
+    h.add(uri);
+    h.add("\n");
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, line);
+    h.add({buf, static_cast<size_t>(r.ptr - buf)});
+    h.write(out);
 }
 
-std::string normalizer::content_id(std::string_view raw) { return hash::hex128(raw); }
+void content_id_into(std::string& out, std::string_view raw) {
+    id_hasher h;
+    h.add(raw);
+    h.write(out);
+}
+
+}  // namespace
+
+std::string normalizer::provenance_id(std::string_view uri, uint64_t line) {
+    std::string s;
+    provenance_id_into(s, uri, line);
+    return s;
+}
+
+std::string normalizer::content_id(std::string_view raw) {
+    std::string s;
+    content_id_into(s, raw);
+    return s;
+}
 
 std::string_view normalizer::ingested() {
     if (!fixed_ingested_.empty()) return fixed_ingested_;
@@ -235,9 +307,10 @@ status normalizer::finish(const format_info* used, std::string_view raw, formats
     }
     if (!doc_.has("event.id")) {
         if (!uri.empty() && line >= 0)
-            doc_.set_string("event.id", provenance_id(uri, uint64_t(line)));
+            provenance_id_into(id_buf_, uri, uint64_t(line));
         else
-            doc_.set_string("event.id", content_id(raw));
+            content_id_into(id_buf_, raw);
+        doc_.set_string("event.id", id_buf_);
     }
     if (keep_original_) doc_.set_string("event.original", raw);
     doc_.set_string("event.ingested", ingested());
@@ -270,6 +343,12 @@ exit_code run(cli::tool& t, const options& o) {
         t.error(n.err().message);
         return n.err().code;
     }
+    unsigned threads = o.threads;
+    if (threads == 0) {
+        long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores > 0 ? static_cast<unsigned>(cores) : 1;
+    }
+    if (threads > 1) return run_parallel(t, o, threads);
     normalizer& norm = **n;
     std::string& buf = t.out().buffer();
     std::string last_source;
@@ -279,7 +358,7 @@ exit_code run(cli::tool& t, const options& o) {
             t.reject("not a JSON object", r.source, r.line, r.text);
             return {};
         }
-        if (r.source.data() != last_source.data() || r.source != last_source) {
+        if (r.source != last_source) {
             last_source = r.source;
             norm.new_source();
         }

@@ -24,6 +24,7 @@ struct options {
     bool list_formats = false;
     std::string vpcflow_fields;  // custom VPC Flow field order ("version account-id ...")
     std::string ingested_time;   // fixed event.ingested (tests); empty = now
+    unsigned threads = 0;        // worker threads; 0 = the online cores, 1 = all on the main thread
 };
 
 void add_options(cli::tool& t, options& o);
@@ -44,6 +45,11 @@ public:
 
     // A new input stream begins (a VPC Flow header applies to the lines after it, in its file).
     void new_source() { vpcflow_.reset_header(); }
+    // The state carried from one line to the next of a stream (a VPC Flow header's layout),
+    // so that a stream cut into batches can be normalised by several normalizers.
+    using stream_state = formats::vpcflow_parser::header_state;
+    stream_state state() const noexcept { return vpcflow_.header(); }
+    void set_state(const stream_state& s) noexcept { vpcflow_.set_header(s); }
     // The last process() read a layout line (VPC Flow header) and wrote nothing.
     bool was_header() const noexcept { return header_; }
     // Documents beyond the first written by the last process() (Security Hub findings[]).

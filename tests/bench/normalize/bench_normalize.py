@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """sds-normalize vs jq -c, gojq and a python3 json-module script doing an equivalent mapping of
 the core ECS fields, on generated CloudTrail, ALB and VPC Flow input. Reports only (not a test):
-MB/s per core (input bytes / CPU seconds of the whole pipeline), ratios, peak RSS.
+MB/s per core (input bytes / CPU seconds of the whole pipeline), ratios by wall time and by CPU
+time, peak RSS. sds-normalize runs with its default --threads (one per online core) and with
+--threads 1; jq, gojq and python3 are single-threaded.
 
     python3 tests/bench/normalize/bench_normalize.py [--mb 64] [--formats cloudtrail,alb,vpcflow]
 
@@ -178,23 +180,25 @@ def main():
             jqf = os.path.join(tmp, f"{fmt}.jq")
             with open(jqf, "w") as f:
                 f.write(GEN[fmt][1])
-            runs = [("sds-normalize", f"{tool} --format {fmt} --ingested-time 2025-01-01T00:00:00Z < {data} > /dev/null")]
+            runs = [("sds-normalize", f"{tool} --format {fmt} --ingested-time 2025-01-01T00:00:00Z < {data} > /dev/null"),
+                    ("sds --threads 1", f"{tool} --threads 1 --format {fmt} --ingested-time 2025-01-01T00:00:00Z < {data} > /dev/null")]
             if shutil.which("jq"):
                 runs.append(("jq -c", f"jq -c -f {jqf} < {data} > /dev/null"))
             if shutil.which("gojq"):
                 runs.append(("gojq -c", f"gojq -c -f {jqf} < {data} > /dev/null"))
             runs.append(("python3 json", f"python3 {py} {fmt} < {data} > /dev/null"))
             print(f"\n{fmt}: {size / 2**20:.0f} MiB input")
-            print(f"  {'tool':<14}{'wall s':>8}{'cpu s':>8}{'MB/s/core':>11}{'peak RSS MiB':>14}{'sds speed-up':>14}")
-            base = None
+            print(f"  {'tool':<16}{'wall s':>8}{'cpu s':>8}{'MB/s/core':>11}{'peak RSS MiB':>14}"
+                  f"{'sds x (wall)':>14}{'sds x (cpu)':>13}")
+            base_wall = base_cpu = None
             for name, cmd in runs:
                 cpu = []
                 wall, rss = lib_bench.measure(cmd, repeat=args.repeat, cpu=cpu)
                 mbps = size / 1e6 / max(cpu[0], 1e-9)
-                if base is None:
-                    base = cpu[0]
-                ratio = cpu[0] / base
-                print(f"  {name:<14}{wall:>8.2f}{cpu[0]:>8.2f}{mbps:>11.1f}{rss / 1024:>14.1f}{ratio:>13.1f}x", flush=True)
+                if base_wall is None:
+                    base_wall, base_cpu = wall, cpu[0]
+                print(f"  {name:<16}{wall:>8.2f}{cpu[0]:>8.2f}{mbps:>11.1f}{rss / 1024:>14.1f}"
+                      f"{wall / base_wall:>13.1f}x{cpu[0] / base_cpu:>12.1f}x", flush=True)
 
 
 if __name__ == "__main__":
