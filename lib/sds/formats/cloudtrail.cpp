@@ -253,7 +253,10 @@ parse_status parse_cloudtrail(object rec, json::doc_builder& doc, json_scratch& 
         s.b.clear();
         if (!append_clean(s.b, e)) continue;
         doc.set_string(b.string_path, s.b);
-        if (s.b.size() < keyword_limit) doc.set_raw(b.flat_path, s.b);
+        // aws.cloudtrail.flattened.* is an object field (Elasticsearch `flattened`): a string or
+        // array there (CloudTrail has some) would make the whole document fail to index.
+        if (e.type() == simdjson::dom::element_type::OBJECT && s.b.size() < keyword_limit)
+            doc.set_raw(b.flat_path, s.b);
     }
 
     set_nonempty(doc, "aws.cloudtrail.request_id", str(rec, "requestID"));
