@@ -263,12 +263,18 @@ size_t store::absorb(store&& o) {
         merge_times(idx, first, last);
         if (o.extra_ctx_.count(j)) extras_of(j, extra_ctx_[idx]);
     }
+    vhashes_.reserve(vhashes_.size() + o.vhashes_.size());
+    for (const auto& v : o.vhashes_) vhashes_.push_back({v.digest, v.ctx + base});
     merged_ += o.merged_;
     o = store();
     return dups;
 }
 
 size_t store::finalize() {
+    std::sort(vhashes_.begin(), vhashes_.end(), [](const value_hash& a, const value_hash& b) {
+        return a.digest < b.digest || (a.digest == b.digest && a.ctx < b.ctx);
+    });
+    vhashes_.shrink_to_fit();
     size_t dups = 0;
     auto merge_sorted = [&](auto& vec) {
         std::sort(vec.begin(), vec.end(), [](const auto& a, const auto& b) { return a.first < b.first || (a.first == b.first && a.second < b.second); });
@@ -325,6 +331,7 @@ size_t store::memory_bytes() const {
     b += (v4_lens_.capacity() + v6_lens_.capacity()) * sizeof(int);
     b += domains_.memory_bytes() + urls_.memory_bytes() + hashes_.memory_bytes();
     b += ctxs_.capacity() * sizeof(context);
+    b += vhashes_.capacity() * sizeof(value_hash);
     for (const auto& c : ctxs_)
         b += heap_of(c.json) + heap_of(c.info.provider) + heap_of(c.info.description) + heap_of(c.info.tlp) +
              heap_of(c.info.reference) + heap_of(c.info.confidence);
@@ -372,6 +379,14 @@ uint32_t store::match_hash(std::string_view h) const {
     std::array<char, 32> digest;
     if (!hex_to_bytes(h, digest)) return none;
     return hashes_.find(*this, std::string_view(digest.data(), h.size() / 2));
+}
+
+std::pair<uint32_t, uint32_t> store::match_value_hash(const md5_digest& h) const {
+    auto lo = std::lower_bound(vhashes_.begin(), vhashes_.end(), h,
+                               [](const value_hash& v, const md5_digest& d) { return v.digest < d; });
+    auto hi = lo;
+    while (hi != vhashes_.end() && hi->digest == h) ++hi;
+    return {uint32_t(lo - vhashes_.begin()), uint32_t(hi - vhashes_.begin())};
 }
 
 std::string store::value_text(uint32_t idx) const {
@@ -468,6 +483,47 @@ void store::render(uint32_t idx, std::string_view atomic, std::string_view field
     }
     std::string_view note = comment(i);
     member(out, "description", note.empty() ? std::string_view(c.info.description) : note);
+    out.append(c.json);
+    out.append("},\"matched\":{\"atomic\":");
+    json::append_string_lossy(out, atomic);
+    out.append(",\"field\":");
+    json::append_string(out, field);
+    out.append(",\"type\":\"indicator_match_rule\"}}");
+}
+
+void store::render_value_hash(uint32_t k, ind_type type, bool v4, std::string_view value, std::string_view atomic,
+                              std::string_view field, std::string& out) const {
+    const auto& c = ctxs_[vhashes_[k].ctx];
+    // The feed published this very value (same md5), so the indicator's value and its ECS type
+    // are those of what was hashed; the MISP attribute (its type, to_ids flag, comment, times)
+    // is in the event file that was not loaded.
+    out.append("{\"indicator\":{\"type\":");
+    json::append_string(out, ecs_type(type, v4));
+    member(out, "name", value);
+    switch (type) {
+        case ind_type::ip: member(out, "ip", value); break;
+        case ind_type::domain:
+            out.append(",\"url\":{\"domain\":");
+            json::append_string_lossy(out, value);
+            out.push_back('}');
+            break;
+        case ind_type::url:
+            out.append(",\"url\":{\"full\":");
+            json::append_string_lossy(out, value);
+            out.push_back('}');
+            break;
+        case ind_type::md5:
+        case ind_type::sha1:
+        case ind_type::sha256:
+            out.append(",\"file\":{\"hash\":{");
+            json::append_string(out, type == ind_type::md5 ? "md5" : type == ind_type::sha1 ? "sha1" : "sha256");
+            out.push_back(':');
+            json::append_string(out, value);
+            out.append("}}");
+            break;
+    }
+    member(out, "provider", c.info.provider);
+    member(out, "description", c.info.description);
     out.append(c.json);
     out.append("},\"matched\":{\"atomic\":");
     json::append_string_lossy(out, atomic);
