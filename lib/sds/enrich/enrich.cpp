@@ -267,6 +267,7 @@ expected<std::unique_ptr<context>> prepare(cli::tool& t, const options& o) {
 
 record_enricher::record_enricher(context& c, const options& o) : c_(c), ip_cache_(16384) {
     value_hashes_ = c_.intel.has_value_hashes();
+    if (value_hashes_) vh_cache_.resize(4096);
     ip_fields_ = o.ip_fields.empty() ? default_ip_fields : o.ip_fields;
     for (const auto& f : ip_fields_) {
         auto dot = f.rfind('.');
@@ -289,7 +290,12 @@ void record_enricher::add_match(uint32_t idx, std::string_view atomic, std::stri
 
 void record_enricher::match_value_hash(std::string_view value, ind_type type, bool v4, std::string_view atomic,
                                        std::string_view field) {
-    auto [first, last] = c_.intel.match_value_hash(md5(value));
+    emit_value_hash(c_.intel.match_value_hash(md5(value)), value, type, v4, atomic, field);
+}
+
+void record_enricher::emit_value_hash(std::pair<uint32_t, uint32_t> range, std::string_view value, ind_type type,
+                                      bool v4, std::string_view atomic, std::string_view field) {
+    auto [first, last] = range;
     if (first == last) return;
     // Warninglists keep their values from matching, whichever way the feed published them.
     if (c_.wl.lists()) {
@@ -420,15 +426,39 @@ size_t record_enricher::enrich(std::string_view text, simdjson::dom::element doc
     return n;
 }
 
+// Canonical text of an address (IPv4 formatted here, the common case, without allocating).
+std::string_view record_enricher::address_text(const ip::address& a) {
+    if (!a.v4) {
+        ip_text_ = ip::to_string(a);
+        return ip_text_;
+    }
+    char* p = ip_buf_;
+    for (int i = 12; i < 16; ++i) {
+        unsigned x = a.bytes[size_t(i)];
+        if (x >= 100) *p++ = char('0' + x / 100);
+        if (x >= 10) *p++ = char('0' + x / 10 % 10);
+        *p++ = char('0' + x % 10);
+        if (i < 15) *p++ = '.';
+    }
+    return {ip_buf_, size_t(p - ip_buf_)};
+}
+
 // The record's candidate values in the form MISP stores (and hashes) them: addresses in their
 // canonical text, domains and hashes in lower case, URLs as written and without their scheme
 // (as MISP also looks them up).
 void record_enricher::match_value_hashes() {
+    // Addresses repeat in real logs: their answers are remembered, as for the indicator store.
     auto ip_value = [&](std::string_view v, std::string_view field) {
         auto a = address_of(v);
         if (!a) return;
-        ip_text_ = ip::to_string(*a);
-        match_value_hash(ip_text_, ind_type::ip, a->v4, v, field);
+        auto& slot = vh_cache_[address_hash(*a) & (vh_cache_.size() - 1)];
+        if (!slot.used || !(slot.addr == *a)) {
+            slot.used = true;
+            slot.addr = *a;
+            slot.range = c_.intel.match_value_hash(md5(address_text(*a)));
+        }
+        if (slot.range.first != slot.range.second)
+            emit_value_hash(slot.range, address_text(*a), ind_type::ip, a->v4, v, field);
     };
     auto scan_ips = [&](size_t id, std::string_view field) {
         auto e = fields_.get(id);

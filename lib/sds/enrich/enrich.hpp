@@ -65,6 +65,9 @@ private:
     void match_value_hashes();
     void match_value_hash(std::string_view value, ind_type type, bool v4, std::string_view atomic,
                           std::string_view field);
+    void emit_value_hash(std::pair<uint32_t, uint32_t> range, std::string_view value, ind_type type, bool v4,
+                         std::string_view atomic, std::string_view field);
+    std::string_view address_text(const ip::address& a);
     context& c_;
     std::vector<std::string> ip_fields_, geo_prefix_;
     field_finder fields_;  // every field read below, found in one walk per record
@@ -76,6 +79,13 @@ private:
     std::vector<uint32_t> seen_vh_;  // value-hash entries matched in this record
     bool value_hashes_ = false;      // any loaded: only then is a record's value hashed
     std::string ip_text_;
+    char ip_buf_[16] = {};
+    struct vh_slot {
+        ip::address addr;
+        std::pair<uint32_t, uint32_t> range{0, 0};
+        bool used = false;
+    };
+    std::vector<vh_slot> vh_cache_;  // address → value-hash entries, only with value hashes
     // Recent IP → indicator answers: the addresses of real logs repeat, a longest-prefix
     // search over every prefix length does not need to.
     struct ip_slot {

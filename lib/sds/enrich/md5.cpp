@@ -22,27 +22,36 @@ constexpr uint32_t K[64] = {
 // Per-round shift amounts, four per round.
 constexpr unsigned S[16] = {7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21};
 
+// One step: a = b + rotl(a + f(b, c, d) + m[g] + K[i], s), then the four words rotate.
+template <int Round>
+inline void step(uint32_t& a, uint32_t& b, uint32_t& c, uint32_t& d, uint32_t mg, uint32_t k, unsigned s) {
+    uint32_t f;
+    if constexpr (Round == 0) f = d ^ (b & (c ^ d));
+    else if constexpr (Round == 1) f = c ^ (d & (b ^ c));
+    else if constexpr (Round == 2) f = b ^ c ^ d;
+    else f = c ^ (b | ~d);
+    uint32_t t = d;
+    d = c;
+    c = b;
+    b = b + rotl(a + f + k + mg, s);
+    a = t;
+}
+
 void block(uint32_t st[4], const uint8_t* p) {
     uint32_t m[16];
     for (int i = 0; i < 16; ++i)
         m[i] = uint32_t(p[4 * i]) | (uint32_t(p[4 * i + 1]) << 8) | (uint32_t(p[4 * i + 2]) << 16) |
                (uint32_t(p[4 * i + 3]) << 24);
     uint32_t a = st[0], b = st[1], c = st[2], d = st[3];
-    for (unsigned i = 0; i < 64; ++i) {
-        uint32_t f;
-        unsigned g;
-        switch (i / 16) {
-            case 0: f = (b & c) | (~b & d); g = i; break;
-            case 1: f = (d & b) | (~d & c); g = (5 * i + 1) % 16; break;
-            case 2: f = b ^ c ^ d; g = (3 * i + 5) % 16; break;
-            default: f = c ^ (b | ~d); g = (7 * i) % 16; break;
-        }
-        uint32_t t = d;
-        d = c;
-        c = b;
-        b = b + rotl(a + f + K[i] + m[g], S[(i / 16) * 4 + i % 4]);
-        a = t;
-    }
+    // Fully unrolled (the message index and shift of each step are then constants).
+#pragma GCC unroll 16
+    for (unsigned i = 0; i < 16; ++i) step<0>(a, b, c, d, m[i], K[i], S[i % 4]);
+#pragma GCC unroll 16
+    for (unsigned i = 16; i < 32; ++i) step<1>(a, b, c, d, m[(5 * i + 1) % 16], K[i], S[4 + i % 4]);
+#pragma GCC unroll 16
+    for (unsigned i = 32; i < 48; ++i) step<2>(a, b, c, d, m[(3 * i + 5) % 16], K[i], S[8 + i % 4]);
+#pragma GCC unroll 16
+    for (unsigned i = 48; i < 64; ++i) step<3>(a, b, c, d, m[(7 * i) % 16], K[i], S[12 + i % 4]);
     st[0] += a;
     st[1] += b;
     st[2] += c;
