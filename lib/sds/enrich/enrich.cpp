@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <functional>
 #include <thread>
 #include <fstream>
 #include <sstream>
@@ -267,7 +268,10 @@ expected<std::unique_ptr<context>> prepare(cli::tool& t, const options& o) {
 
 record_enricher::record_enricher(context& c, const options& o) : c_(c), ip_cache_(16384) {
     value_hashes_ = c_.intel.has_value_hashes();
-    if (value_hashes_) vh_cache_.resize(4096);
+    if (value_hashes_) {
+        vh_cache_.resize(4096);
+        value_cache_.resize(4096);
+    }
     ip_fields_ = o.ip_fields.empty() ? default_ip_fields : o.ip_fields;
     for (const auto& f : ip_fields_) {
         auto dot = f.rfind('.');
@@ -290,7 +294,20 @@ void record_enricher::add_match(uint32_t idx, std::string_view atomic, std::stri
 
 void record_enricher::match_value_hash(std::string_view value, ind_type type, bool v4, std::string_view atomic,
                                        std::string_view field) {
-    emit_value_hash(c_.intel.match_value_hash(md5(value)), value, type, v4, atomic, field);
+    // URLs rarely repeat (their paths differ): hashed each time.
+    if (type == ind_type::url) {
+        emit_value_hash(c_.intel.match_value_hash(md5(value)), value, type, v4, atomic, field);
+        return;
+    }
+    // Names and file hashes repeat: recent answers are kept by value (the slot's string keeps
+    // its capacity, so a warm cache does not allocate).
+    auto& slot = value_cache_[std::hash<std::string_view>{}(value) & (value_cache_.size() - 1)];
+    if (!slot.used || slot.value != value) {
+        slot.used = true;
+        slot.value.assign(value);
+        slot.range = c_.intel.match_value_hash(md5(value));
+    }
+    emit_value_hash(slot.range, value, type, v4, atomic, field);
 }
 
 void record_enricher::emit_value_hash(std::pair<uint32_t, uint32_t> range, std::string_view value, ind_type type,

@@ -86,6 +86,12 @@ private:
         bool used = false;
     };
     std::vector<vh_slot> vh_cache_;  // address → value-hash entries, only with value hashes
+    struct value_slot {
+        std::string value;
+        std::pair<uint32_t, uint32_t> range{0, 0};
+        bool used = false;
+    };
+    std::vector<value_slot> value_cache_;  // domain/hash text → value-hash entries
     // Recent IP → indicator answers: the addresses of real logs repeat, a longest-prefix
     // search over every prefix length does not need to.
     struct ip_slot {
