@@ -39,6 +39,14 @@ void member(std::string& out, std::string_view key, std::string_view value) {
     json::append_string_lossy(out, value);
 }
 
+// A digest as two words, for comparisons that stay in registers (any consistent order will do).
+std::pair<uint64_t, uint64_t> digest_key(const md5_digest& d) {
+    uint64_t a, b;
+    std::memcpy(&a, d.data(), 8);
+    std::memcpy(&b, d.data() + 8, 8);
+    return {a, b};
+}
+
 // The tables' hash: 8 bytes at a time with a multiply-xorshift step and a final avalanche.
 // In memory only (never persisted), so it is free to change.
 uint64_t key_hash(std::string_view k) {
@@ -272,9 +280,20 @@ size_t store::absorb(store&& o) {
 
 size_t store::finalize() {
     std::sort(vhashes_.begin(), vhashes_.end(), [](const value_hash& a, const value_hash& b) {
-        return a.digest < b.digest || (a.digest == b.digest && a.ctx < b.ctx);
+        auto ka = digest_key(a.digest), kb = digest_key(b.digest);
+        return ka < kb || (ka == kb && a.ctx < b.ctx);
     });
     vhashes_.shrink_to_fit();
+    vfilter_.clear();
+    if (!vhashes_.empty()) {
+        size_t bits = 1 << 16;
+        while (bits < vhashes_.size() * 16) bits <<= 1;
+        vfilter_.assign(bits / 64, 0);
+        for (const auto& v : vhashes_) {
+            uint64_t b = digest_key(v.digest).second & (bits - 1);
+            vfilter_[b >> 6] |= uint64_t(1) << (b & 63);
+        }
+    }
     size_t dups = 0;
     auto merge_sorted = [&](auto& vec) {
         std::sort(vec.begin(), vec.end(), [](const auto& a, const auto& b) { return a.first < b.first || (a.first == b.first && a.second < b.second); });
@@ -331,7 +350,7 @@ size_t store::memory_bytes() const {
     b += (v4_lens_.capacity() + v6_lens_.capacity()) * sizeof(int);
     b += domains_.memory_bytes() + urls_.memory_bytes() + hashes_.memory_bytes();
     b += ctxs_.capacity() * sizeof(context);
-    b += vhashes_.capacity() * sizeof(value_hash);
+    b += vhashes_.capacity() * sizeof(value_hash) + vfilter_.capacity() * sizeof(uint64_t);
     for (const auto& c : ctxs_)
         b += heap_of(c.json) + heap_of(c.info.provider) + heap_of(c.info.description) + heap_of(c.info.tlp) +
              heap_of(c.info.reference) + heap_of(c.info.confidence);
@@ -382,10 +401,14 @@ uint32_t store::match_hash(std::string_view h) const {
 }
 
 std::pair<uint32_t, uint32_t> store::match_value_hash(const md5_digest& h) const {
-    auto lo = std::lower_bound(vhashes_.begin(), vhashes_.end(), h,
-                               [](const value_hash& v, const md5_digest& d) { return v.digest < d; });
+    auto key = digest_key(h);
+    if (vfilter_.empty()) return {0, 0};
+    uint64_t b = key.second & (vfilter_.size() * 64 - 1);
+    if (!(vfilter_[b >> 6] >> (b & 63) & 1)) return {0, 0};
+    auto lo = std::lower_bound(vhashes_.begin(), vhashes_.end(), key,
+                               [](const value_hash& v, const auto& k) { return digest_key(v.digest) < k; });
     auto hi = lo;
-    while (hi != vhashes_.end() && hi->digest == h) ++hi;
+    while (hi != vhashes_.end() && digest_key(hi->digest) == key) ++hi;
     return {uint32_t(lo - vhashes_.begin()), uint32_t(hi - vhashes_.begin())};
 }
 

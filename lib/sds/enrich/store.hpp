@@ -144,6 +144,9 @@ private:
         uint32_t ctx;
     };
     std::vector<value_hash> vhashes_;  // sorted by digest, then context, by finalize()
+    // One bit per digest bucket (≥16 bits per entry): most values of a record are in no feed,
+    // and this says so without searching.
+    std::vector<uint64_t> vfilter_;
     size_t merged_ = 0;
 };
 
