@@ -7,7 +7,9 @@
 # "now" is its newest record; with your own ECS records (sds-fetch | sds-normalize output),
 # "now" is the wall clock. Intelligence: a STIX 2.1 bundle and a CSV feed bundled in
 # examples/data/intel; add your own with more --intel (MISP feed folders, MISP exports, lists)
-# or --misp-url/--misp-key-file. Needs jq.
+# or --misp-url/--misp-key-file. A MISP feed mirrored in part (only some event files fetched)
+# still matches the values of the other events when the feed publishes hashes.csv: those
+# matches name the event (indicator.reference misp:event/<uuid>) to fetch and read. Needs jq.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:-$here/../build/release}

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <functional>
 #include <thread>
 #include <fstream>
 #include <sstream>
@@ -13,6 +14,7 @@
 #include "sds/cli/input.hpp"
 #include "sds/core/hash.hpp"
 #include "sds/core/time.hpp"
+#include "sds/enrich/md5.hpp"
 #include "sds/enrich/remote.hpp"
 #include "sds/json/path.hpp"
 #include "sds/net/http.hpp"
@@ -186,12 +188,14 @@ expected<std::unique_ptr<context>> prepare(cli::tool& t, const options& o) {
                                                                 line_of(f->body, json_error_offset(f->body))));
             std::string base = src.substr(0, src.size() - 13);
             uint64_t listed = 0, missing = 0;
+            std::vector<std::string> loaded;
+            auto not_found = [](const error& e) { return e.message.find("(HTTP 404)") != std::string::npos; };
             for (auto [uuid, meta] : manifest) {
                 (void)meta;
                 ++listed;
                 auto ev = fetch_url(base + std::string(uuid) + ".json", ro);
                 if (!ev) {
-                    if (ev.err().message.find("(HTTP 404)") != std::string::npos) {
+                    if (not_found(ev.err())) {
                         ++missing;
                         continue;
                     }
@@ -200,11 +204,27 @@ expected<std::unique_ptr<context>> prepare(cli::tool& t, const options& o) {
                 if (!ev->warning.empty()) t.warn(ev->warning);
                 ++ld.stats().files;
                 if (auto s = ld.load_text(ev->body, base + std::string(uuid) + ".json"); !s) return s.err();
+                loaded.emplace_back(uuid);
+                for (auto& ch : loaded.back())
+                    if (ch >= 'A' && ch <= 'F') ch = char(ch - 'A' + 'a');
             }
             if (missing) {
                 ld.stats().missing_events += missing;
                 t.warn(fmt::format("{}: {} of {} events listed in manifest.json have no event file", name, missing, listed));
             }
+            // <base>/hashes.csv, when the feed publishes one.
+            auto hashes = fetch_url(base + "hashes.csv", ro);
+            if (!hashes) {
+                if (not_found(hashes.err())) continue;
+                return hashes.err();
+            }
+            if (!hashes->warning.empty()) t.warn(hashes->warning);
+            ++ld.stats().files;
+            std::sort(loaded.begin(), loaded.end());
+            std::string feed = base.substr(0, base.size() - 1);
+            feed = feed.substr(feed.rfind('/') + 1);
+            if (auto s = ld.load_feed_hashes(hashes->body, net::redact_url(base + "hashes.csv"), manifest, loaded, feed); !s)
+                return s.err();
             continue;
         }
         if (auto s = ld.load_path(src); !s) return s.err();
@@ -237,12 +257,21 @@ expected<std::unique_ptr<context>> prepare(cli::tool& t, const options& o) {
                            "{} non-ids, {} other types)",
                            ctx->intel.size(), s.entries, s.duplicates, s.bad, s.expired, s.warninglisted, s.non_ids,
                            s.other_types));
+        if (s.hashes_loaded)
+            t.info(fmt::format("intel: {} value hashes of events not loaded (hashes.csv: {} lines, {} of loaded "
+                               "events or repeated, {} expired)",
+                               s.hashes_used, s.hashes_loaded, s.hashes_redundant, s.hashes_expired));
         if (s.bad) t.warn(fmt::format("intel: {} entries could not be understood and were skipped", s.bad));
     }
     return ctx;
 }
 
 record_enricher::record_enricher(context& c, const options& o) : c_(c), ip_cache_(16384) {
+    value_hashes_ = c_.intel.has_value_hashes();
+    if (value_hashes_) {
+        vh_cache_.resize(4096);
+        value_cache_.resize(4096);
+    }
     ip_fields_ = o.ip_fields.empty() ? default_ip_fields : o.ip_fields;
     for (const auto& f : ip_fields_) {
         auto dot = f.rfind('.');
@@ -261,6 +290,42 @@ void record_enricher::add_match(uint32_t idx, std::string_view atomic, std::stri
     scratch_.clear();
     c_.intel.render(idx, atomic, field, scratch_);
     patch_.append_raw("threat.enrichments", scratch_);
+}
+
+void record_enricher::match_value_hash(std::string_view value, ind_type type, bool v4, std::string_view atomic,
+                                       std::string_view field) {
+    // URLs rarely repeat (their paths differ): hashed each time.
+    if (type == ind_type::url) {
+        emit_value_hash(c_.intel.match_value_hash(md5(value)), value, type, v4, atomic, field);
+        return;
+    }
+    // Names and file hashes repeat: recent answers are kept by value (the slot's string keeps
+    // its capacity, so a warm cache does not allocate).
+    auto& slot = value_cache_[std::hash<std::string_view>{}(value) & (value_cache_.size() - 1)];
+    if (!slot.used || slot.value != value) {
+        slot.used = true;
+        slot.value.assign(value);
+        slot.range = c_.intel.match_value_hash(md5(value));
+    }
+    emit_value_hash(slot.range, value, type, v4, atomic, field);
+}
+
+void record_enricher::emit_value_hash(std::pair<uint32_t, uint32_t> range, std::string_view value, ind_type type,
+                                      bool v4, std::string_view atomic, std::string_view field) {
+    auto [first, last] = range;
+    if (first == last) return;
+    // Warninglists keep their values from matching, whichever way the feed published them.
+    if (c_.wl.lists()) {
+        auto cl = classify(value);
+        if (cl && c_.wl.covers(*cl)) return;
+    }
+    for (uint32_t k = first; k < last; ++k) {
+        if (std::find(seen_vh_.begin(), seen_vh_.end(), k) != seen_vh_.end()) continue;
+        seen_vh_.push_back(k);
+        scratch_.clear();
+        c_.intel.render_value_hash(k, type, v4, value, atomic, field, scratch_);
+        patch_.append_raw("threat.enrichments", scratch_);
+    }
 }
 
 std::optional<ip::address> record_enricher::address_of(std::string_view v) {
@@ -288,6 +353,7 @@ void record_enricher::match_ip_value(std::string_view v, std::string_view field)
 size_t record_enricher::enrich(std::string_view text, simdjson::dom::element doc, std::string& out) {
     patch_.clear();
     seen_.clear();
+    seen_vh_.clear();
     parsed_used_ = 0;
     fields_.scan(doc);
     if (c_.geo) {
@@ -323,7 +389,7 @@ size_t record_enricher::enrich(std::string_view text, simdjson::dom::element doc
             }
         }
     }
-    if (c_.intel.size()) {
+    if (c_.intel.size() || value_hashes_) {
         auto scan_ips = [&](size_t id, std::string_view field) {
             auto e = fields_.get(id);
             if (!e) return;
@@ -365,8 +431,9 @@ size_t record_enricher::enrich(std::string_view text, simdjson::dom::element doc
             uint32_t idx = c_.intel.match_hash(norm_);
             if (idx != store::none) add_match(idx, *v, f);
         }
+        if (value_hashes_) match_value_hashes();
     }
-    size_t n = seen_.size();
+    size_t n = seen_.size() + seen_vh_.size();
     matches_ += n;
     if (n) ++records_matched_;
     if (patch_.empty())
@@ -374,6 +441,78 @@ size_t record_enricher::enrich(std::string_view text, simdjson::dom::element doc
     else
         patch_.apply(text, out);
     return n;
+}
+
+// Canonical text of an address (IPv4 formatted here, the common case, without allocating).
+std::string_view record_enricher::address_text(const ip::address& a) {
+    if (!a.v4) {
+        ip_text_ = ip::to_string(a);
+        return ip_text_;
+    }
+    char* p = ip_buf_;
+    for (int i = 12; i < 16; ++i) {
+        unsigned x = a.bytes[size_t(i)];
+        if (x >= 100) *p++ = char('0' + x / 100);
+        if (x >= 10) *p++ = char('0' + x / 10 % 10);
+        *p++ = char('0' + x % 10);
+        if (i < 15) *p++ = '.';
+    }
+    return {ip_buf_, size_t(p - ip_buf_)};
+}
+
+// The record's candidate values in the form MISP stores (and hashes) them: addresses in their
+// canonical text, domains and hashes in lower case, URLs as written and without their scheme
+// (as MISP also looks them up).
+void record_enricher::match_value_hashes() {
+    // Addresses repeat in real logs: their answers are remembered, as for the indicator store.
+    auto ip_value = [&](std::string_view v, std::string_view field) {
+        auto a = address_of(v);
+        if (!a) return;
+        auto& slot = vh_cache_[address_hash(*a) & (vh_cache_.size() - 1)];
+        if (!slot.used || !(slot.addr == *a)) {
+            slot.used = true;
+            slot.addr = *a;
+            slot.range = c_.intel.match_value_hash(md5(address_text(*a)));
+        }
+        if (slot.range.first != slot.range.second)
+            emit_value_hash(slot.range, address_text(*a), ind_type::ip, a->v4, v, field);
+    };
+    auto scan_ips = [&](size_t id, std::string_view field) {
+        auto e = fields_.get(id);
+        if (!e) return;
+        std::string_view v;
+        if (!e->get(v)) {
+            ip_value(v, field);
+        } else if (e->is_array()) {
+            for (auto x : e->get_array())
+                if (!x.get(v)) ip_value(v, field);
+        }
+    };
+    for (size_t i = 0; i < ip_fields_.size(); ++i) scan_ips(ip_ids_[i], ip_fields_[i]);
+    scan_ips(related_id_, "related.ip");
+    auto string_at = [&](size_t id) -> std::optional<std::string_view> {
+        auto e = fields_.get(id);
+        std::string_view v;
+        if (!e || e->get(v)) return std::nullopt;
+        return v;
+    };
+    for (size_t k = 0; k < std::size(domain_fields); ++k) {
+        auto v = string_at(domain_ids_[k]);
+        if (v && normalize_domain(*v, norm_)) match_value_hash(norm_, ind_type::domain, false, *v, domain_fields[k]);
+    }
+    for (size_t k = 0; k < std::size(url_fields); ++k) {
+        auto v = string_at(url_ids_[k]);
+        if (!v || v->empty()) continue;
+        match_value_hash(*v, ind_type::url, false, *v, url_fields[k]);
+        auto scheme = v->find("://");
+        if (scheme != std::string_view::npos && scheme + 3 < v->size())
+            match_value_hash(v->substr(scheme + 3), ind_type::url, false, *v, url_fields[k]);
+    }
+    for (size_t k = 0; k < std::size(hash_fields); ++k) {
+        auto v = string_at(hash_ids_[k]);
+        ind_type ty;
+        if (v && normalize_hash(*v, norm_, ty)) match_value_hash(norm_, ty, false, *v, hash_fields[k]);
+    }
 }
 
 namespace {
@@ -422,6 +561,10 @@ exit_code run(cli::tool& t, const options& o) {
     t.add_stat("intel_duplicates", std::to_string(s.duplicates));
     t.add_stat("intel_non_ids", std::to_string(s.non_ids));
     t.add_stat("intel_missing_events", std::to_string(s.missing_events));
+    t.add_stat("intel_hashes_loaded", std::to_string(s.hashes_loaded));
+    t.add_stat("intel_hashes_used", std::to_string(s.hashes_used));
+    t.add_stat("intel_hashes_redundant", std::to_string(s.hashes_redundant));
+    t.add_stat("intel_hashes_expired", std::to_string(s.hashes_expired));
     t.add_stat("matches", std::to_string(re.matches()));
     t.add_stat("records_matched", std::to_string(re.records_matched()));
     if (ctx.geo) {

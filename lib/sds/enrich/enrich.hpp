@@ -60,6 +60,14 @@ private:
     void match_ip_value(std::string_view v, std::string_view field);
     std::optional<ip::address> address_of(std::string_view v);
     void add_match(uint32_t idx, std::string_view atomic, std::string_view field);
+    // A value looked up in the feeds' value hashes (hashes.csv of events not loaded): `value`
+    // is the value as MISP stores it, `atomic` the record's text.
+    void match_value_hashes();
+    void match_value_hash(std::string_view value, ind_type type, bool v4, std::string_view atomic,
+                          std::string_view field);
+    void emit_value_hash(std::pair<uint32_t, uint32_t> range, std::string_view value, ind_type type, bool v4,
+                         std::string_view atomic, std::string_view field);
+    std::string_view address_text(const ip::address& a);
     context& c_;
     std::vector<std::string> ip_fields_, geo_prefix_;
     field_finder fields_;  // every field read below, found in one walk per record
@@ -68,6 +76,22 @@ private:
     json::patch patch_;
     std::string scratch_, norm_, geo_path_;
     std::vector<uint32_t> seen_;
+    std::vector<uint32_t> seen_vh_;  // value-hash entries matched in this record
+    bool value_hashes_ = false;      // any loaded: only then is a record's value hashed
+    std::string ip_text_;
+    char ip_buf_[16] = {};
+    struct vh_slot {
+        ip::address addr;
+        std::pair<uint32_t, uint32_t> range{0, 0};
+        bool used = false;
+    };
+    std::vector<vh_slot> vh_cache_;  // address → value-hash entries, only with value hashes
+    struct value_slot {
+        std::string value;
+        std::pair<uint32_t, uint32_t> range{0, 0};
+        bool used = false;
+    };
+    std::vector<value_slot> value_cache_;  // domain/hash text → value-hash entries
     // Recent IP → indicator answers: the addresses of real logs repeat, a longest-prefix
     // search over every prefix length does not need to.
     struct ip_slot {

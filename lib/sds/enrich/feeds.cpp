@@ -13,8 +13,10 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
 #include "sds/core/time.hpp"
+#include "sds/enrich/md5.hpp"
 #include "sds/json/escape.hpp"
 
 namespace sds::enrich {
@@ -897,6 +899,7 @@ status loader::load_feed_dir(const std::string& dir, const std::string& manifest
     std::sort(uuids.begin(), uuids.end());
     uint64_t missing = 0;
     std::vector<fs::path> events;
+    std::vector<std::string> loaded;  // sorted, as uuids
     for (const auto& u : uuids) {
         fs::path ev = fs::path(dir) / (u + ".json");
         std::error_code ec;
@@ -905,7 +908,11 @@ status loader::load_feed_dir(const std::string& dir, const std::string& manifest
             continue;
         }
         events.push_back(std::move(ev));
+        loaded.push_back(u);
+        for (auto& ch : loaded.back())
+            if (ch >= 'A' && ch <= 'F') ch = char(ch - 'A' + 'a');
     }
+    std::sort(loaded.begin(), loaded.end());
     // Loads events [from, to) into `into` (a failed read parses as empty: a parse error).
     auto load_events = [&](loader& into, size_t from, size_t to) -> status {
         for (size_t k = from; k < to; ++k) {
@@ -961,6 +968,133 @@ status loader::load_feed_dir(const std::string& dir, const std::string& manifest
         warnings.push_back(fmt::format("{}: {} of {} events listed in manifest.json have no event file", dir, missing,
                                        uuids.size()));
     }
+    // The feed's value hashes, when it publishes them.
+    fs::path hashes = fs::path(dir) / "hashes.csv";
+    std::error_code ec;
+    if (fs::exists(hashes, ec)) {
+        std::string htext;
+        if (!read_file(hashes.string(), htext))
+            return make_error(exit_code::usage, fmt::format("cannot open feed: {} ({})", hashes.string(), std::strerror(errno)));
+        ++stats_.files;
+        std::string feed = fs::path(dir).filename().string();
+        if (feed.empty()) feed = fs::path(dir).parent_path().filename().string();
+        return load_feed_hashes(htext, hashes.string(), o, loaded, feed);
+    }
+    return {};
+}
+
+namespace {
+
+bool is_uuid(std::string_view u) {
+    if (u.size() != 36) return false;
+    for (size_t i = 0; i < u.size(); ++i) {
+        char c = u[i];
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+status loader::load_feed_hashes(std::string_view text, const std::string& name, object manifest,
+                                const std::vector<std::string>& loaded, const std::string& feed) {
+    if (auto nul = text.find('\0'); nul != std::string_view::npos)
+        return make_error(exit_code::usage, fmt::format("cannot parse feed: {}:{} (binary data)", name, line_of(text, nul)));
+    // One context per event named (lazily), none for an event older than --intel-max-age.
+    constexpr uint32_t expired = UINT32_MAX - 1;
+    std::unordered_map<std::string, uint32_t> ctx_of;
+    auto context_of = [&](std::string_view uuid) -> uint32_t {
+        std::string key(uuid);
+        for (auto& ch : key)
+            if (ch >= 'A' && ch <= 'F') ch = char(ch - 'A' + 'a');
+        if (auto it = ctx_of.find(key); it != ctx_of.end()) return it->second;
+        context_info c;
+        element ev;
+        bool listed = !manifest[key].get(ev) && ev.is_object();
+        int64_t ts = 0;
+        if (listed) {
+            element orgc;
+            if (!ev["Orgc"].get(orgc)) c.provider = std::string(str(orgc, "name"));
+            c.description = std::string(str(ev, "info"));
+            element tags;
+            if (!ev["Tag"].get(tags)) c.tlp = tlp_of_tags(tags);
+            c.confidence = misp_confidence(num_text(ev, "threat_level_id"));
+            ts = time_of(num_text(ev, "timestamp"));
+        }
+        if (c.provider.empty()) c.provider = feed;
+        if (!opt_.misp_url.empty()) {
+            std::string base = opt_.misp_url;
+            while (!base.empty() && base.back() == '/') base.pop_back();
+            c.reference = fmt::format("{}/events/view/{}", base, key);
+        } else {
+            c.reference = fmt::format("misp:event/{}", key);
+        }
+        uint32_t id = (opt_.max_age_ms > 0 && ts > 0 && ts < opt_.now_ms - opt_.max_age_ms)
+                          ? expired
+                          : store_.add_context(std::move(c));
+        ctx_of.emplace(std::move(key), id);
+        return id;
+    };
+    struct kept {
+        md5_digest digest;
+        uint32_t ctx;
+    };
+    std::vector<kept> keep;
+    uint64_t line = 0, good = 0, first_bad = 0;
+    size_t lo = 0;
+    while (lo < text.size()) {
+        auto nl = text.find('\n', lo);
+        auto l = text.substr(lo, nl == std::string_view::npos ? std::string_view::npos : nl - lo);
+        lo = nl == std::string_view::npos ? text.size() : nl + 1;
+        ++line;
+        while (!l.empty() && (l.back() == '\r' || l.back() == ' ' || l.back() == '\t')) l.remove_suffix(1);
+        while (!l.empty() && (l.front() == ' ' || l.front() == '\t')) l.remove_prefix(1);
+        if (l.empty()) continue;
+        auto comma = l.find(',');
+        md5_digest d;
+        std::string_view uuid = comma == std::string_view::npos ? std::string_view() : l.substr(comma + 1);
+        while (!uuid.empty() && uuid.front() == ' ') uuid.remove_prefix(1);
+        if (comma == std::string_view::npos || !md5_from_hex(l.substr(0, comma), d) || !is_uuid(uuid)) {
+            ++stats_.bad;
+            if (!first_bad) first_bad = line;
+            continue;
+        }
+        ++good;
+        ++stats_.hashes_loaded;
+        std::string lower(uuid);
+        for (auto& ch : lower)
+            if (ch >= 'A' && ch <= 'F') ch = char(ch - 'A' + 'a');
+        if (std::binary_search(loaded.begin(), loaded.end(), lower)) {
+            ++stats_.hashes_redundant;
+            continue;
+        }
+        uint32_t ctx = context_of(lower);
+        if (ctx == expired) {
+            ++stats_.hashes_expired;
+            continue;
+        }
+        keep.push_back({d, ctx});
+    }
+    if (good == 0 && first_bad)
+        return make_error(exit_code::usage, fmt::format("cannot parse feed: {}:{} (not \"<md5>,<event uuid>\")", name, first_bad));
+    // An event holding one value twice (or both parts of a composite equal) lists it twice.
+    std::sort(keep.begin(), keep.end(), [](const kept& a, const kept& b) {
+        return a.digest < b.digest || (a.digest == b.digest && a.ctx < b.ctx);
+    });
+    size_t w = 0;
+    for (size_t r = 0; r < keep.size(); ++r) {
+        if (w > 0 && keep[w - 1].digest == keep[r].digest && keep[w - 1].ctx == keep[r].ctx) {
+            ++stats_.hashes_redundant;
+            continue;
+        }
+        keep[w++] = keep[r];
+    }
+    keep.resize(w);
+    for (const auto& k : keep) store_.add_value_hash(k.digest, k.ctx);
+    stats_.hashes_used += keep.size();
+    if (first_bad)
+        warnings.push_back(fmt::format("{}:{}: a line that is not \"<md5>,<event uuid>\" was skipped", name, first_bad));
     return {};
 }
 

@@ -36,6 +36,12 @@ struct load_stats {
     uint64_t non_ids = 0;        // to_ids=false, skipped
     uint64_t other_types = 0;    // attribute types that are not matchable values
     uint64_t missing_events = 0; // manifest entries without an event file
+    // MISP feed hashes.csv lines (md5 of a value, event uuid): loaded = used + redundant +
+    // expired; malformed lines count as `bad` instead.
+    uint64_t hashes_loaded = 0;
+    uint64_t hashes_used = 0;       // kept for matching: their event file was not loaded
+    uint64_t hashes_redundant = 0;  // their event was loaded, or the same (hash, event) again
+    uint64_t hashes_expired = 0;    // their event is older than --intel-max-age
 
     load_stats& operator+=(const load_stats& o) {
         files += o.files;
@@ -48,6 +54,10 @@ struct load_stats {
         non_ids += o.non_ids;
         other_types += o.other_types;
         missing_events += o.missing_events;
+        hashes_loaded += o.hashes_loaded;
+        hashes_used += o.hashes_used;
+        hashes_redundant += o.hashes_redundant;
+        hashes_expired += o.hashes_expired;
         return *this;
     }
 };
@@ -60,6 +70,12 @@ public:
     status load_path(const std::string& path);
     // Loads a document already in memory (`name` for messages and as the provider fallback).
     status load_text(std::string_view text, const std::string& name);
+
+    // A MISP feed's hashes.csv (`text`, read from `name`): "<md5 of a value>,<event uuid>" per
+    // line. Hashes of the `loaded` events (sorted uuids) are redundant; the others are kept,
+    // each with its event's context from `manifest` (provider `feed` when it names none).
+    status load_feed_hashes(std::string_view text, const std::string& name, simdjson::dom::object manifest,
+                            const std::vector<std::string>& loaded, const std::string& feed);
 
     const load_stats& stats() const noexcept { return stats_; }
     load_stats& stats() noexcept { return stats_; }

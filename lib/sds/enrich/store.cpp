@@ -39,6 +39,14 @@ void member(std::string& out, std::string_view key, std::string_view value) {
     json::append_string_lossy(out, value);
 }
 
+// A digest as two words, for comparisons that stay in registers (any consistent order will do).
+std::pair<uint64_t, uint64_t> digest_key(const md5_digest& d) {
+    uint64_t a, b;
+    std::memcpy(&a, d.data(), 8);
+    std::memcpy(&b, d.data() + 8, 8);
+    return {a, b};
+}
+
 // The tables' hash: 8 bytes at a time with a multiply-xorshift step and a final avalanche.
 // In memory only (never persisted), so it is free to change.
 uint64_t key_hash(std::string_view k) {
@@ -263,12 +271,29 @@ size_t store::absorb(store&& o) {
         merge_times(idx, first, last);
         if (o.extra_ctx_.count(j)) extras_of(j, extra_ctx_[idx]);
     }
+    vhashes_.reserve(vhashes_.size() + o.vhashes_.size());
+    for (const auto& v : o.vhashes_) vhashes_.push_back({v.digest, v.ctx + base});
     merged_ += o.merged_;
     o = store();
     return dups;
 }
 
 size_t store::finalize() {
+    std::sort(vhashes_.begin(), vhashes_.end(), [](const value_hash& a, const value_hash& b) {
+        auto ka = digest_key(a.digest), kb = digest_key(b.digest);
+        return ka < kb || (ka == kb && a.ctx < b.ctx);
+    });
+    vhashes_.shrink_to_fit();
+    vfilter_.clear();
+    if (!vhashes_.empty()) {
+        size_t bits = 1 << 16;
+        while (bits < vhashes_.size() * 16) bits <<= 1;
+        vfilter_.assign(bits / 64, 0);
+        for (const auto& v : vhashes_) {
+            uint64_t b = digest_key(v.digest).second & (bits - 1);
+            vfilter_[b >> 6] |= uint64_t(1) << (b & 63);
+        }
+    }
     size_t dups = 0;
     auto merge_sorted = [&](auto& vec) {
         std::sort(vec.begin(), vec.end(), [](const auto& a, const auto& b) { return a.first < b.first || (a.first == b.first && a.second < b.second); });
@@ -325,6 +350,7 @@ size_t store::memory_bytes() const {
     b += (v4_lens_.capacity() + v6_lens_.capacity()) * sizeof(int);
     b += domains_.memory_bytes() + urls_.memory_bytes() + hashes_.memory_bytes();
     b += ctxs_.capacity() * sizeof(context);
+    b += vhashes_.capacity() * sizeof(value_hash) + vfilter_.capacity() * sizeof(uint64_t);
     for (const auto& c : ctxs_)
         b += heap_of(c.json) + heap_of(c.info.provider) + heap_of(c.info.description) + heap_of(c.info.tlp) +
              heap_of(c.info.reference) + heap_of(c.info.confidence);
@@ -372,6 +398,18 @@ uint32_t store::match_hash(std::string_view h) const {
     std::array<char, 32> digest;
     if (!hex_to_bytes(h, digest)) return none;
     return hashes_.find(*this, std::string_view(digest.data(), h.size() / 2));
+}
+
+std::pair<uint32_t, uint32_t> store::match_value_hash(const md5_digest& h) const {
+    auto key = digest_key(h);
+    if (vfilter_.empty()) return {0, 0};
+    uint64_t b = key.second & (vfilter_.size() * 64 - 1);
+    if (!(vfilter_[b >> 6] >> (b & 63) & 1)) return {0, 0};
+    auto lo = std::lower_bound(vhashes_.begin(), vhashes_.end(), key,
+                               [](const value_hash& v, const auto& k) { return digest_key(v.digest) < k; });
+    auto hi = lo;
+    while (hi != vhashes_.end() && digest_key(hi->digest) == key) ++hi;
+    return {uint32_t(lo - vhashes_.begin()), uint32_t(hi - vhashes_.begin())};
 }
 
 std::string store::value_text(uint32_t idx) const {
@@ -468,6 +506,47 @@ void store::render(uint32_t idx, std::string_view atomic, std::string_view field
     }
     std::string_view note = comment(i);
     member(out, "description", note.empty() ? std::string_view(c.info.description) : note);
+    out.append(c.json);
+    out.append("},\"matched\":{\"atomic\":");
+    json::append_string_lossy(out, atomic);
+    out.append(",\"field\":");
+    json::append_string(out, field);
+    out.append(",\"type\":\"indicator_match_rule\"}}");
+}
+
+void store::render_value_hash(uint32_t k, ind_type type, bool v4, std::string_view value, std::string_view atomic,
+                              std::string_view field, std::string& out) const {
+    const auto& c = ctxs_[vhashes_[k].ctx];
+    // The feed published this very value (same md5), so the indicator's value and its ECS type
+    // are those of what was hashed; the MISP attribute (its type, to_ids flag, comment, times)
+    // is in the event file that was not loaded.
+    out.append("{\"indicator\":{\"type\":");
+    json::append_string(out, ecs_type(type, v4));
+    member(out, "name", value);
+    switch (type) {
+        case ind_type::ip: member(out, "ip", value); break;
+        case ind_type::domain:
+            out.append(",\"url\":{\"domain\":");
+            json::append_string_lossy(out, value);
+            out.push_back('}');
+            break;
+        case ind_type::url:
+            out.append(",\"url\":{\"full\":");
+            json::append_string_lossy(out, value);
+            out.push_back('}');
+            break;
+        case ind_type::md5:
+        case ind_type::sha1:
+        case ind_type::sha256:
+            out.append(",\"file\":{\"hash\":{");
+            json::append_string(out, type == ind_type::md5 ? "md5" : type == ind_type::sha1 ? "sha1" : "sha256");
+            out.push_back(':');
+            json::append_string(out, value);
+            out.append("}}");
+            break;
+    }
+    member(out, "provider", c.info.provider);
+    member(out, "description", c.info.description);
     out.append(c.json);
     out.append("},\"matched\":{\"atomic\":");
     json::append_string_lossy(out, atomic);

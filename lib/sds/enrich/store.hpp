@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sds/enrich/indicator.hpp"
+#include "sds/enrich/md5.hpp"
 
 namespace sds::enrich {
 
@@ -62,6 +63,19 @@ public:
     // Appends one ECS threat.enrichments[] element for indicator `idx` matched by `atomic`
     // in `field`.
     void render(uint32_t idx, std::string_view atomic, std::string_view field, std::string& out) const;
+
+    // Value hashes from a MISP feed's hashes.csv: the md5 of a value that an event of the feed
+    // holds, kept for events whose file was not loaded (their values are known only by hash).
+    // `context` names the event (its reference) and the feed.
+    void add_value_hash(const md5_digest& h, uint32_t context) { vhashes_.push_back({h, context}); }
+    bool has_value_hashes() const noexcept { return !vhashes_.empty(); }
+    size_t value_hash_count() const noexcept { return vhashes_.size(); }
+    // The value-hash entries [first, last) whose digest is `h` (after finalize()).
+    std::pair<uint32_t, uint32_t> match_value_hash(const md5_digest& h) const;
+    // Appends the threat.enrichments[] element for value-hash entry `k`: `value` (what was
+    // hashed, of kind `type`) found in `field` as `atomic`.
+    void render_value_hash(uint32_t k, ind_type type, bool v4, std::string_view value, std::string_view atomic,
+                           std::string_view field, std::string& out) const;
 
     // The indicator's value in text form (for tests and messages).
     std::string value_text(uint32_t idx) const;
@@ -125,6 +139,14 @@ private:
     std::array<std::vector<std::pair<std::array<uint8_t, 16>, uint32_t>>, 129> v6_;
     std::vector<int> v4_lens_, v6_lens_;  // non-empty prefix lengths, longest first
     key_table domains_, urls_, hashes_;
+    struct value_hash {
+        md5_digest digest;
+        uint32_t ctx;
+    };
+    std::vector<value_hash> vhashes_;  // sorted by digest, then context, by finalize()
+    // One bit per digest bucket (≥16 bits per entry): most values of a record are in no feed,
+    // and this says so without searching.
+    std::vector<uint64_t> vfilter_;
     size_t merged_ = 0;
 };
 

@@ -5,6 +5,7 @@
 #include "sds/core/time.hpp"
 #include "sds/enrich/feeds.hpp"
 #include "sds/enrich/geo.hpp"
+#include "sds/enrich/md5.hpp"
 
 using namespace sds::enrich;
 
@@ -214,4 +215,79 @@ TEST_CASE("geo: a broken database fails cleanly") {
     auto missing = mmdb_file::open(data + "/mmdb/nope.mmdb", mmdb_file::kind::geo);
     CHECK_FALSE(missing);
     if (!bad) CHECK(bad.err().code == sds::exit_code::usage);
+}
+
+TEST_CASE("feeds: hashes.csv keeps the value hashes of events not loaded, with their manifest context") {
+    const std::string a = "11111111-2222-4333-8444-555555555555", b = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
+    std::string manifest_text = "{\"" + a + "\":{\"Orgc\":{\"name\":\"Org A\"},\"info\":\"event a\",\"threat_level_id\":2,"
+                                "\"Tag\":[{\"name\":\"tlp:green\"}],\"timestamp\":1715767121},\"" + b +
+                                "\":{\"Orgc\":{\"name\":\"Org B\"},\"info\":\"event b\"}}";
+    simdjson::dom::parser p;
+    simdjson::padded_string padded(manifest_text);
+    simdjson::dom::object manifest = p.parse(padded).get_object().value();
+    auto hex = [](const md5_digest& d) {
+        static const char digits[] = "0123456789ABCDEF";
+        std::string s;
+        for (uint8_t x : d) {
+            s.push_back(digits[x >> 4]);
+            s.push_back(digits[x & 15]);
+        }
+        return s;
+    };
+    std::string csv = hex(md5("evil.example")) + "," + a + "\n" +      // kept
+                      hex(md5("evil.example")) + "," + a + "\r\n" +    // the same again
+                      hex(md5("203.0.113.9")) + "," + b + "\n" +       // b is loaded
+                      "not a hash," + a + "\n" +                       // bad
+                      hex(md5("x")) + ",not-a-uuid\n" +                // bad
+                      "\n";
+    store s;
+    loader l(s, nullptr, now_opts());
+    REQUIRE(l.load_feed_hashes(csv, "feed/hashes.csv", manifest, {b}, "feed"));
+    s.finalize();
+    CHECK(l.stats().hashes_loaded == 3);
+    CHECK(l.stats().hashes_used == 1);
+    CHECK(l.stats().hashes_redundant == 2);
+    CHECK(l.stats().bad == 2);
+    CHECK(s.value_hash_count() == 1);
+    CHECK(s.size() == 0);
+    auto [first, last] = s.match_value_hash(md5("evil.example"));
+    REQUIRE(last - first == 1);
+    auto none = s.match_value_hash(md5("203.0.113.9"));
+    CHECK(none.first == none.second);
+    std::string out;
+    s.render_value_hash(first, ind_type::domain, false, "evil.example", "EVIL.example", "dns.question.name", out);
+    CHECK(out.find("\"type\":\"domain-name\"") != std::string::npos);
+    CHECK(out.find("\"provider\":\"Org A\"") != std::string::npos);
+    CHECK(out.find("\"description\":\"event a\"") != std::string::npos);
+    CHECK(out.find("\"tlp\":\"GREEN\"") != std::string::npos);
+    CHECK(out.find("\"confidence\":\"Medium\"") != std::string::npos);
+    CHECK(out.find("\"reference\":\"misp:event/" + a + "\"") != std::string::npos);
+    CHECK(out.find("\"atomic\":\"EVIL.example\"") != std::string::npos);
+}
+
+TEST_CASE("feeds: a hashes.csv without one good line is an error naming file and line") {
+    simdjson::dom::parser p;
+    simdjson::padded_string padded(std::string("{}"));
+    simdjson::dom::object manifest = p.parse(padded).get_object().value();
+    store s;
+    loader l(s, nullptr, now_opts());
+    auto st = l.load_feed_hashes("\n<html>\n", "feed/hashes.csv", manifest, {}, "feed");
+    REQUIRE_FALSE(st);
+    CHECK(st.err().message.find("feed/hashes.csv:2") != std::string::npos);
+}
+
+TEST_CASE("feeds: hashes of events older than --intel-max-age are dropped and counted") {
+    const std::string a = "11111111-2222-4333-8444-555555555555";
+    std::string manifest_text = "{\"" + a + "\":{\"info\":\"old\",\"timestamp\":1000000000}}";
+    simdjson::dom::parser p;
+    simdjson::padded_string padded(manifest_text);
+    simdjson::dom::object manifest = p.parse(padded).get_object().value();
+    load_options o = now_opts();
+    o.max_age_ms = 86400'000;
+    store s;
+    loader l(s, nullptr, o);
+    REQUIRE(l.load_feed_hashes("0cc175b9c0f1b6a831c399e269772661," + a + "\n", "h.csv", manifest, {}, "feed"));
+    CHECK(l.stats().hashes_expired == 1);
+    CHECK(l.stats().hashes_used == 0);
+    CHECK_FALSE(s.has_value_hashes());
 }
