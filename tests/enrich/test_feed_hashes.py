@@ -245,9 +245,18 @@ class FeedHashes(sds_test.ToolTest):
         self.assertIn("threat", out[1])
 
     def test_feed_over_http_uses_its_hashes_csv(self):
+        forbidden = set()
+
         class Quiet(http.server.SimpleHTTPRequestHandler):
             def log_message(self, *a):
                 pass
+
+            def do_GET(self):
+                # As S3 answers for a missing key when the reader may not list the bucket.
+                if self.path.rsplit("/", 1)[-1] in forbidden:
+                    self.send_error(403)
+                    return
+                super().do_GET()
 
         srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=self.tmp.name))
         threading.Thread(target=srv.serve_forever, daemon=True).start()
@@ -264,6 +273,13 @@ class FeedHashes(sds_test.ToolTest):
                 with tempfile.TemporaryDirectory() as cache2:
                     r = enrich(["--intel", url, "--intel-cache", cache2], self.records())
                     self.assertEqual(r.returncode, 0, r.stderr)
+                    self.assertEqual(sds_test.stats_of(r.stderr)["intel_hashes_loaded"], 0)
+                # ... and one that answers 403 for it (S3 without list permission) too, with a warning.
+                forbidden.add("hashes.csv")
+                with tempfile.TemporaryDirectory() as cache3:
+                    r = enrich(["--intel", url, "--intel-cache", cache3], self.records())
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    self.assertIn(b"no readable hashes.csv (HTTP 403)", r.stderr)
                     self.assertEqual(sds_test.stats_of(r.stderr)["intel_hashes_loaded"], 0)
         finally:
             srv.shutdown()

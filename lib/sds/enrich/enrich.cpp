@@ -216,6 +216,13 @@ expected<std::unique_ptr<context>> prepare(cli::tool& t, const options& o) {
             auto hashes = fetch_url(base + "hashes.csv", ro);
             if (!hashes) {
                 if (not_found(hashes.err())) continue;
+                // hashes.csv is optional, and a feed served from S3 answers 403, not 404, for a key that
+                // does not exist when the reader may not list the bucket: use the feed without it.
+                if (hashes.err().message.find("(HTTP 403)") != std::string::npos) {
+                    t.warn(fmt::format("{}: no readable hashes.csv (HTTP 403), feed used without it",
+                                       net::redact_url(base)));
+                    continue;
+                }
                 return hashes.err();
             }
             if (!hashes->warning.empty()) t.warn(hashes->warning);
