@@ -19,15 +19,6 @@ void fields::complete() {
     if (location.empty()) location = base + "geo.location";
 }
 
-uint64_t mix64(uint64_t x) noexcept {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
 uint64_t checksum(const void* data, size_t n) noexcept {
     const auto* p = static_cast<const unsigned char*>(data);
     uint64_t h[4] = {0x243f6a8885a308d3ULL, 0x13198a2e03707344ULL, 0xa4093822299f31d0ULL, 0x082efa98ec4e6c89ULL};
@@ -166,11 +157,6 @@ feature_set features_of(const ip::address& a, std::optional<uint32_t> asn, std::
     if (asn) f.rows[f.n++] = off_asn + static_cast<uint32_t>(mix64(*asn + 0x100000000ULL) & (rows_asn - 1));
     if (cc) f.rows[f.n++] = off_cc + static_cast<uint32_t>(mix64(*cc + 0x200000000ULL) & (rows_cc - 1));
     return f;
-}
-
-uint64_t seen_key(uint64_t entity_key, seen_kind kind, uint64_t value) noexcept {
-    uint64_t k = mix64(entity_key ^ mix64(value * 8 + static_cast<uint64_t>(kind) + 0x9e3779b97f4a7c15ULL));
-    return k == 0 ? 1 : k;
 }
 
 seen_values values_of(const pair& p) noexcept {

@@ -70,10 +70,23 @@ struct feature_set {
 // The rows of an address (plus its ASN and country when known).
 feature_set features_of(const ip::address& a, std::optional<uint32_t> asn, std::optional<uint16_t> cc) noexcept;
 
+// 64-bit mixing used for checksums and keys (fast, stable).
+inline uint64_t mix64(uint64_t x) noexcept {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
 // History keys: what an entity (or, with entity key 0, anybody) has been seen with.
 enum class seen_kind : uint8_t { entity = 0, address = 1, prefix24 = 2, prefix16 = 3, asn = 4, country = 5 };
 inline constexpr int seen_kinds = 6;
-uint64_t seen_key(uint64_t entity_key, seen_kind kind, uint64_t value) noexcept;
+inline uint64_t seen_key(uint64_t entity_key, seen_kind kind, uint64_t value) noexcept {
+    uint64_t k = mix64(entity_key ^ mix64(value * 8 + static_cast<uint64_t>(kind) + 0x9e3779b97f4a7c15ULL));
+    return k == 0 ? 1 : k;
+}
 // The values of each kind for a pair (0 = not available for that kind).
 struct seen_values {
     std::array<uint64_t, seen_kinds> v{};
@@ -81,8 +94,6 @@ struct seen_values {
 };
 seen_values values_of(const pair& p) noexcept;
 
-// 64-bit mixing used for checksums and keys (fast, stable).
-uint64_t mix64(uint64_t x) noexcept;
 uint64_t checksum(const void* data, size_t n) noexcept;
 
 }  // namespace sds::score

@@ -82,6 +82,16 @@ public:
     const float* centroid() const noexcept { return centroid_; }
     const float* feature(uint32_t row) const noexcept { return features_ + size_t(row) * dim_; }
     bool seen(uint64_t key) const noexcept;
+    // Prefetch hints for the lookups above (the tables are far larger than the caches: issuing
+    // a record's loads together overlaps their misses instead of paying them one after another).
+    void prefetch_seen(uint64_t key) const noexcept { __builtin_prefetch(seen_ + (mix64(key) & (n_seen_ - 1))); }
+    void prefetch_entity(uint64_t key) const noexcept {
+        if (slots_) __builtin_prefetch(slot_table_ + (static_cast<uint32_t>(mix64(key)) & (slots_ - 1)));
+    }
+    void prefetch_feature(uint32_t row) const noexcept {
+        const char* p = reinterpret_cast<const char*>(feature(row));
+        for (size_t b = 0; b < size_t(dim_) * 4; b += 64) __builtin_prefetch(p + b);
+    }
     float global_mean() const noexcept { return global_mean_; }
     float global_std() const noexcept { return global_std_; }
     const fields& trained_fields() const noexcept { return fields_; }
