@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "sds/core/expected.hpp"
+#include "sds/detect/extract.hpp"
 
 namespace sds::detect {
 
@@ -61,6 +62,10 @@ public:
     // rules dispatched on the record's eventName and those that cannot be dispatched are
     // evaluated. Uses scratch buffers kept in the ruleset: one record at a time per ruleset.
     void match(simdjson::dom::element record, std::vector<uint32_t>& hits) const;
+    // After match(): 1 when that record has the top-level member (event, rule, threat or sds),
+    // 0 when not, -1 when not known (look at the record).
+    int matched_has(std::string_view member) const noexcept;
+
     // Rules that are evaluated on every record (dispatched neither by eventName nor by another field).
     size_t undispatched() const noexcept { return always_.size(); }
 
@@ -90,6 +95,7 @@ private:
     std::vector<value_dispatch> by_value_;
     std::vector<uint32_t> always_;
     std::vector<std::string> fields_;  // distinct field names of all rules ("" = keywords)
+    field_extractor extractor_;        // all of them but keywords, in one pass per record
     struct scratch;
     std::unique_ptr<scratch> scratch_;
 };
