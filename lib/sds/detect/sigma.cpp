@@ -567,15 +567,13 @@ bool is_cloudtrail(simdjson::dom::element record, const field_extractor* fx) {
     return false;
 }
 
-// The record's eventName (or ECS event.action), lower-cased into `out`.
-void event_name_lower(simdjson::dom::element record, const field_extractor* fx, std::string& out) {
-    out.clear();
+// The record's eventName (or ECS event.action); empty when it has none.
+std::string_view event_name(simdjson::dom::element record, const field_extractor* fx) {
     std::string_view n;
     simdjson::dom::element e;
     bool named = fx ? fx->root(0, e) && !e.get(n) : !record["eventName"].get(n);
-    if (!named && record.at_pointer("/event/action").get(n)) return;
-    out.assign(n);
-    for (auto& c : out) c = lower(c);
+    if (!named && record.at_pointer("/event/action").get(n)) return {};
+    return n;
 }
 
 }  // namespace
@@ -787,18 +785,16 @@ void ruleset::match(simdjson::dom::element record, std::vector<uint32_t>& hits) 
             }
     };
     size_t first = hits.size();
-    event_name_lower(record, fx, sc.name);
-    if (!sc.name.empty())
-        if (auto it = by_event_.find(std::string_view(sc.name)); it != by_event_.end())
+    // The dispatch maps hash and compare without regard to ASCII case: no lower-cased copies.
+    if (std::string_view name = event_name(record, fx); !name.empty())
+        if (auto it = by_event_.find(name); it != by_event_.end())
             for (auto i : it->second) try_rule(i);
     for (const auto& d : by_value_) {
         values_view vals = values_of(d.fid, d.field, cx);
         for (auto e : vals) {
             if (e.is_null()) continue;
             std::string_view text = as_text(e, cx.text);
-            sc.name.assign(text);
-            for (auto& c : sc.name) c = lower(c);
-            if (auto it = d.rules.find(std::string_view(sc.name)); it != d.rules.end())
+            if (auto it = d.rules.find(text); it != d.rules.end())
                 for (auto i : it->second) try_rule(i);
         }
     }

@@ -81,16 +81,36 @@ private:
     std::map<std::string, std::vector<std::string>> placeholders_;
     // Dispatch: lower-cased eventName -> rules that can only match that name (looked up with
     // a string_view: no key string per record).
-    struct name_hash {
+    struct name_hash {  // ASCII case-insensitive (FNV-1a of the lower-cased bytes): no lower-cased copy
         using is_transparent = void;
-        size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+        size_t operator()(std::string_view s) const noexcept {
+            uint64_t h = 14695981039346656037ull;
+            for (char c : s) {
+                h ^= static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+                h *= 1099511628211ull;
+            }
+            return static_cast<size_t>(h);
+        }
     };
-    std::unordered_map<std::string, std::vector<uint32_t>, name_hash, std::equal_to<>> by_event_;
+    struct name_eq {  // ASCII case-insensitive
+        using is_transparent = void;
+        bool operator()(std::string_view a, std::string_view b) const noexcept {
+            if (a.size() != b.size()) return false;
+            for (size_t i = 0; i < a.size(); ++i) {
+                char x = a[i], y = b[i];
+                if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+                if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+                if (x != y) return false;
+            }
+            return true;
+        }
+    };
+    std::unordered_map<std::string, std::vector<uint32_t>, name_hash, name_eq> by_event_;
     // Rules without an eventName to dispatch on, by the exact values of another field.
     struct value_dispatch {
         uint32_t fid;
         std::string field;
-        std::unordered_map<std::string, std::vector<uint32_t>, name_hash, std::equal_to<>> rules;
+        std::unordered_map<std::string, std::vector<uint32_t>, name_hash, name_eq> rules;
     };
     std::vector<value_dispatch> by_value_;
     std::vector<uint32_t> always_;
