@@ -755,7 +755,9 @@ void ruleset::match(simdjson::dom::element record, std::vector<uint32_t>& hits) 
     cx.ecs = -1;
     cx.pool.clear();
     cx.found.clear();
-    cx.fast = extractor_.extract(record, cx.found);
+    // One pass pays when the rules read several fields; for one or two (a single eventName
+    // rule) looking them up is cheaper than visiting every member.
+    cx.fast = fields_.size() >= 4 && extractor_.extract(record, cx.found);
     if (cx.fast) {  // counting sort by slot; slot 2*fid+2 of the last field is the end
         cx.start.assign(extractor_.slots() + 2, 0);
         for (const auto& v : cx.found) ++cx.start[v.slot + 2];
