@@ -12,6 +12,7 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,6 +72,17 @@ private:
         }
         return h ^ (h >> 15);
     }
+    static bool same(const char* a, const char* b, size_t n) noexcept {  // inline: keys are short
+        for (; n >= 8; a += 8, b += 8, n -= 8) {
+            uint64_t x, y;
+            std::memcpy(&x, a, 8);
+            std::memcpy(&y, b, 8);
+            if (x != y) return false;
+        }
+        for (; n; ++a, ++b, --n)
+            if (*a != *b) return false;
+        return true;
+    }
     uint32_t edge_of(uint32_t n, std::string_view key);  // finds or adds
     void add_path(std::string_view path, uint32_t slot);
     void rebuild(uint32_t n);
@@ -80,8 +92,7 @@ private:
             uint32_t x = n.table[i];
             if (!x) return nullptr;
             const edge& e = n.edges[x - 1];
-            if (e.key.size() == key.size() && std::char_traits<char>::compare(e.key.data(), key.data(), key.size()) == 0)
-                return &e;
+            if (e.key.size() == key.size() && same(e.key.data(), key.data(), key.size())) return &e;
         }
     }
     bool visit(const node& n, simdjson::dom::element v, std::vector<value>& out, bool is_root) const;

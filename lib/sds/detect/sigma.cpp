@@ -789,15 +789,15 @@ void ruleset::match(simdjson::dom::element record, std::vector<uint32_t>& hits) 
     size_t first = hits.size();
     // The dispatch maps hash and compare without regard to ASCII case: no lower-cased copies.
     if (std::string_view name = event_name(record, fx); !name.empty())
-        if (auto it = by_event_.find(name); it != by_event_.end())
-            for (auto i : it->second) try_rule(i);
+        if (const auto* rules = by_event_.find(name))
+            for (auto i : *rules) try_rule(i);
     for (const auto& d : by_value_) {
         values_view vals = values_of(d.fid, d.field, cx);
         for (auto e : vals) {
             if (e.is_null()) continue;
             std::string_view text = as_text(e, cx.text);
-            if (auto it = d.rules.find(text); it != d.rules.end())
-                for (auto i : it->second) try_rule(i);
+            if (const auto* rules = d.rules.find(text))
+                for (auto i : *rules) try_rule(i);
         }
     }
     for (auto i : always_) try_rule(i);

@@ -109,12 +109,53 @@ private:
             return true;
         }
     };
-    std::unordered_map<std::string, std::vector<uint32_t>, name_hash, name_eq> by_event_;
+    // Lower-cased key -> rules, in open addressing with the hashes kept: a probe compares a
+    // stored hash before any bytes.
+    class dispatch_map {
+    public:
+        std::vector<uint32_t>& operator[](const std::string& key) {
+            const size_t h = name_hash{}(key);
+            for (auto& e : entries_)
+                if (e.hash == h && e.key == key) return e.rules;
+            entries_.push_back({h, key, {}});
+            size_t size = 8;
+            while (size < entries_.size() * 4) size *= 2;
+            slots_.assign(size, 0);
+            mask_ = size - 1;
+            for (size_t i = 0; i < entries_.size(); ++i) {
+                size_t j = entries_[i].hash & mask_;
+                while (slots_[j]) j = (j + 1) & mask_;
+                slots_[j] = static_cast<uint32_t>(i + 1);
+            }
+            return entries_.back().rules;
+        }
+        const std::vector<uint32_t>* find(std::string_view key) const noexcept {
+            if (slots_.empty()) return nullptr;
+            const size_t h = name_hash{}(key);
+            for (size_t j = h & mask_;; j = (j + 1) & mask_) {
+                uint32_t x = slots_[j];
+                if (!x) return nullptr;
+                const entry& e = entries_[x - 1];
+                if (e.hash == h && name_eq{}(e.key, key)) return &e.rules;
+            }
+        }
+
+    private:
+        struct entry {
+            size_t hash;
+            std::string key;
+            std::vector<uint32_t> rules;
+        };
+        std::vector<entry> entries_;
+        std::vector<uint32_t> slots_;
+        size_t mask_ = 0;
+    };
+    dispatch_map by_event_;
     // Rules without an eventName to dispatch on, by the exact values of another field.
     struct value_dispatch {
         uint32_t fid;
         std::string field;
-        std::unordered_map<std::string, std::vector<uint32_t>, name_hash, name_eq> rules;
+        dispatch_map rules;
     };
     std::vector<value_dispatch> by_value_;
     std::vector<uint32_t> always_;
