@@ -115,7 +115,8 @@ alert_writer::alert_writer(const ruleset& rs) : rs_(rs), f_(rs.size()) {
     }
 }
 
-void alert_writer::add(const std::vector<uint32_t>& hits, simdjson::dom::element record, json::patch& p) {
+void alert_writer::add(const std::vector<uint32_t>& hits, simdjson::dom::element record, json::patch& p,
+                       bool matched) {
     if (hits.empty()) return;
     // The most severe match gives rule.*; ties keep load order.
     uint32_t top = hits[0];
@@ -135,8 +136,10 @@ void alert_writer::add(const std::vector<uint32_t>& hits, simdjson::dom::element
     simdjson::dom::object obj;
     const bool is_object = !record.get_object().get(obj);
     auto fresh = [&](std::string_view member) {
+        if (!is_object || p.touches(member)) return false;
+        if (int has = matched ? rs_.matched_has(member) : -1; has >= 0) return has == 0;
         simdjson::dom::element v;
-        return is_object && obj.at_key(member).get(v) != simdjson::SUCCESS && !p.touches(member);
+        return obj.at_key(member).get(v) != simdjson::SUCCESS;
     };
     if (fresh("event")) {
         p.set_raw("event", t.event);

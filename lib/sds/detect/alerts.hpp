@@ -34,8 +34,9 @@ std::string tactic_of(std::string_view tag);
 class alert_writer {
 public:
     explicit alert_writer(const ruleset& rs);
-    // Adds the alert fields for `hits` (rule indices of the ruleset) to `p`.
-    void add(const std::vector<uint32_t>& hits, simdjson::dom::element record, json::patch& p);
+    // Adds the alert fields for `hits` (rule indices of the ruleset) to `p`. `matched`: the
+    // record is the one the ruleset's match() saw last (what it noted of it is used).
+    void add(const std::vector<uint32_t>& hits, simdjson::dom::element record, json::patch& p, bool matched = false);
 
 private:
     struct fragments {

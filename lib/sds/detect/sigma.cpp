@@ -332,6 +332,10 @@ struct eval_ctx {
     std::vector<uint64_t> stamp;
     std::vector<std::pair<uint32_t, uint32_t>> range;
     std::vector<simdjson::dom::element> pool;
+    // One-pass extraction (fast): field values by slot, pool[start[s], start[s + 1]).
+    bool fast = false;
+    std::vector<field_extractor::value> found;
+    std::vector<uint32_t> start;
     std::vector<simdjson::dom::element> refs;
     std::string text;
 };
@@ -420,6 +424,14 @@ bool value_matches(const value_test& v, values_view vals, eval_ctx& cx) {
 }
 
 values_view values_of(uint32_t fid, const std::string& field, eval_ctx& cx) {
+    if (cx.fast && !field.empty()) {
+        const uint32_t* st = cx.start.data() + 2 * size_t(fid);
+        if (st[1] != st[0]) return {cx.pool.data() + st[0], st[1] - st[0]};
+        if (st[2] == st[1]) return {nullptr, 0};
+        if (cx.ecs < 0) cx.ecs = is_ecs_record(cx.record) ? 1 : 0;
+        if (!cx.ecs) return {nullptr, 0};
+        return {cx.pool.data() + st[1], st[2] - st[1]};
+    }
     if (cx.stamp[fid] != cx.record_no) {
         uint32_t off = static_cast<uint32_t>(cx.pool.size());
         if (field.empty()) all_strings(cx.record, cx.pool);
@@ -543,21 +555,25 @@ source_filter filter_of(const compiled_rule& r) {
 }
 
 // aws/cloudtrail rules run on CloudTrail records, raw or normalised.
-bool is_cloudtrail(simdjson::dom::element record) {
+bool is_cloudtrail(simdjson::dom::element record, const field_extractor* fx) {
     simdjson::dom::element v;
-    if (!record["eventSource"].get(v) && !record["eventVersion"].get(v)) return true;
+    if (fx) {
+        if (fx->root(1, v) && fx->root(2, v)) return true;
+    } else if (!record["eventSource"].get(v) && !record["eventVersion"].get(v)) {
+        return true;
+    }
     std::string_view ds;
     if (!record.at_pointer("/event/dataset").get(ds)) return ds == "aws.cloudtrail";
     return false;
 }
 
-// The record's eventName (or ECS event.action), lower-cased into `out`.
-void event_name_lower(simdjson::dom::element record, std::string& out) {
-    out.clear();
+// The record's eventName (or ECS event.action); empty when it has none.
+std::string_view event_name(simdjson::dom::element record, const field_extractor* fx) {
     std::string_view n;
-    if (record["eventName"].get(n) && record.at_pointer("/event/action").get(n)) return;
-    out.assign(n);
-    for (auto& c : out) c = lower(c);
+    simdjson::dom::element e;
+    bool named = fx ? fx->root(0, e) && !e.get(n) : !record["eventName"].get(n);
+    if (!named && record.at_pointer("/event/action").get(n)) return {};
+    return n;
 }
 
 }  // namespace
@@ -572,7 +588,22 @@ struct ruleset::scratch {
     std::vector<simdjson::dom::element> vals;
 };
 
-ruleset::ruleset() : scratch_(std::make_unique<scratch>()) {}
+ruleset::ruleset() : scratch_(std::make_unique<scratch>()) {
+    // Top-level members read per record besides the rules' fields (root() indices): the
+    // eventName dispatch, the CloudTrail check, and the members alerts add.
+    for (auto m : {"eventName", "eventSource", "eventVersion", "event", "rule", "threat", "sds"}) extractor_.track_root(m);
+}
+
+int ruleset::matched_has(std::string_view member) const noexcept {
+    if (!scratch_->cx.fast) return -1;
+    static constexpr std::string_view tracked[] = {"event", "rule", "threat", "sds"};
+    for (size_t i = 0; i < 4; ++i) {
+        if (tracked[i] != member) continue;
+        simdjson::dom::element e;
+        return extractor_.root(3 + i, e) ? 1 : 0;
+    }
+    return -1;
+}
 ruleset::~ruleset() = default;
 ruleset::ruleset(ruleset&&) noexcept = default;
 
@@ -679,7 +710,10 @@ status ruleset::add_rule(const void* node_ptr, const std::string& file, const st
             for (auto& ft : alt) {
                 auto it = std::find(fields_.begin(), fields_.end(), ft.field);
                 ft.fid = static_cast<uint32_t>(it - fields_.begin());
-                if (it == fields_.end()) fields_.push_back(ft.field);
+                if (it == fields_.end()) {
+                    fields_.push_back(ft.field);
+                    if (!ft.field.empty()) extractor_.add(ft.fid, ft.field);
+                }
             }
     auto idx = static_cast<uint32_t>(rules_.size());
     std::optional<std::set<std::string>> names;
@@ -720,6 +754,18 @@ void ruleset::match(simdjson::dom::element record, std::vector<uint32_t>& hits) 
     ++cx.record_no;
     cx.ecs = -1;
     cx.pool.clear();
+    cx.found.clear();
+    // One pass pays when the rules read several fields; for one or two (a single eventName
+    // rule) looking them up is cheaper than visiting every member.
+    cx.fast = fields_.size() >= 4 && extractor_.extract(record, cx.found);
+    if (cx.fast) {  // counting sort by slot; slot 2*fid+2 of the last field is the end
+        cx.start.assign(extractor_.slots() + 2, 0);
+        for (const auto& v : cx.found) ++cx.start[v.slot + 2];
+        for (size_t s = 2; s < cx.start.size(); ++s) cx.start[s] += cx.start[s - 1];
+        cx.pool.resize(cx.found.size());
+        for (const auto& v : cx.found) cx.pool[cx.start[v.slot + 1]++] = v.e;
+    }
+    const field_extractor* fx = cx.fast ? &extractor_ : nullptr;
     if (sc.tried.size() != rules_.size()) sc.tried.assign(rules_.size(), 0);
     int cloudtrail = -1;  // the record's log source, looked at once and only when a rule asks
     auto try_rule = [&](uint32_t i) {
@@ -730,7 +776,7 @@ void ruleset::match(simdjson::dom::element record, std::vector<uint32_t>& hits) 
             case source_filter::any: break;
             case source_filter::none: return;
             case source_filter::cloudtrail:
-                if (cloudtrail < 0) cloudtrail = is_cloudtrail(record) ? 1 : 0;
+                if (cloudtrail < 0) cloudtrail = is_cloudtrail(record, fx) ? 1 : 0;
                 if (!cloudtrail) return;
                 break;
         }
@@ -741,19 +787,17 @@ void ruleset::match(simdjson::dom::element record, std::vector<uint32_t>& hits) 
             }
     };
     size_t first = hits.size();
-    event_name_lower(record, sc.name);
-    if (!sc.name.empty())
-        if (auto it = by_event_.find(std::string_view(sc.name)); it != by_event_.end())
-            for (auto i : it->second) try_rule(i);
+    // The dispatch maps hash and compare without regard to ASCII case: no lower-cased copies.
+    if (std::string_view name = event_name(record, fx); !name.empty())
+        if (const auto* rules = by_event_.find(name))
+            for (auto i : *rules) try_rule(i);
     for (const auto& d : by_value_) {
         values_view vals = values_of(d.fid, d.field, cx);
         for (auto e : vals) {
             if (e.is_null()) continue;
             std::string_view text = as_text(e, cx.text);
-            sc.name.assign(text);
-            for (auto& c : sc.name) c = lower(c);
-            if (auto it = d.rules.find(std::string_view(sc.name)); it != d.rules.end())
-                for (auto i : it->second) try_rule(i);
+            if (const auto* rules = d.rules.find(text))
+                for (auto i : *rules) try_rule(i);
         }
     }
     for (auto i : always_) try_rule(i);

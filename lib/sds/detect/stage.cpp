@@ -34,7 +34,7 @@ public:
             return v;
         }
         ++alerted_;
-        alerts_.add(hits_, r.doc, edits);
+        alerts_.add(hits_, r.doc, edits, true);
         return {};
     }
     status finish(cli::tool& t) override {
