@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "sds/cli/input.hpp"
+#include "sds/core/hash.hpp"
 #include "sds/formats/access_log.hpp"
 #include "sds/formats/alb.hpp"
 #include "sds/formats/cloudtrail.hpp"
@@ -84,62 +85,22 @@ expected<std::unique_ptr<normalizer>> normalizer::make(const options& o) {
 
 namespace {
 
-// hash::hex128 of the concatenation of the parts given to add(), written into a caller's buffer:
-// both 64-bit lanes in one pass (two independent multiply chains run side by side, so a long
-// raw record costs the time of one), and no key string or result string to allocate. The
-// result must stay equal to hash::hex128 forever (event ids); unit tests hold it to that.
-class id_hasher {
-public:
-    void add(std::string_view s) noexcept {
-        uint64_t a = a_, b = b_;
-        for (unsigned char c : s) {
-            a = (a ^ c) * prime;
-            b = (b ^ c) * prime;
-        }
-        a_ = a;
-        b_ = b;
-    }
-    void write(std::string& out) const {
-        static constexpr char hex[] = "0123456789abcdef";
-        uint64_t a = fin(a_), b = fin(b_);
-        out.assign(32, '0');
-        for (int i = 0; i < 16; ++i) {
-            out[15 - i] = hex[a & 15];
-            a >>= 4;
-            out[31 - i] = hex[b & 15];
-            b >>= 4;
-        }
-    }
-
-private:
-    static constexpr uint64_t prime = 0x100000001b3ULL;
-    static constexpr uint64_t basis = 0xcbf29ce484222325ULL;
-    static uint64_t fin(uint64_t h) noexcept {
-        h ^= h >> 33;
-        h *= 0xff51afd7ed558ccdULL;
-        h ^= h >> 33;
-        h *= 0xc4ceb9fe1a85ec53ULL;
-        h ^= h >> 33;
-        return h;
-    }
-    uint64_t a_ = basis ^ (1 * 0x9e3779b97f4a7c15ULL);  // hash::stable64 seed 1
-    uint64_t b_ = basis ^ (2 * 0x9e3779b97f4a7c15ULL);  // seed 2
-};
-
 void provenance_id_into(std::string& out, std::string_view uri, uint64_t line) {
-    id_hasher h;
+    hash::hex128_hasher h;
     h.add(uri);
     h.add("\n");
     char buf[24];
     auto r = std::to_chars(buf, buf + sizeof buf, line);
     h.add({buf, static_cast<size_t>(r.ptr - buf)});
-    h.write(out);
+    out.clear();
+    h.append_to(out);
 }
 
 void content_id_into(std::string& out, std::string_view raw) {
-    id_hasher h;
+    hash::hex128_hasher h;
     h.add(raw);
-    h.write(out);
+    out.clear();
+    h.append_to(out);
 }
 
 }  // namespace

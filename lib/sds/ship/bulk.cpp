@@ -140,39 +140,8 @@ bool document_id(simdjson::dom::element doc, std::string_view raw, id_mode mode,
         b.key.push_back('\x1f');
         b.key.append(*id);
     }
-    append_hex128(b.id, b.key);
+    hash::append_hex128(b.id, b.key);
     return true;
-}
-
-void append_hex128(std::string& out, std::string_view data) {
-    // hash::stable64(data, 1) and (data, 2) as two independent chains in one loop: the same
-    // value as hash::hex128, in about half the time (the multiplies of the two overlap).
-    uint64_t a = 0xcbf29ce484222325ULL ^ (1 * 0x9e3779b97f4a7c15ULL);
-    uint64_t b = 0xcbf29ce484222325ULL ^ (2 * 0x9e3779b97f4a7c15ULL);
-    for (unsigned char c : data) {
-        a = (a ^ c) * 0x100000001b3ULL;
-        b = (b ^ c) * 0x100000001b3ULL;
-    }
-    auto fin = [](uint64_t h) {
-        h ^= h >> 33;
-        h *= 0xff51afd7ed558ccdULL;
-        h ^= h >> 33;
-        h *= 0xc4ceb9fe1a85ec53ULL;
-        h ^= h >> 33;
-        return h;
-    };
-    a = fin(a);
-    b = fin(b);
-    static constexpr char hex[] = "0123456789abcdef";
-    size_t at = out.size();
-    out.resize(at + 32);
-    char* p = out.data() + at;
-    for (int i = 0; i < 16; ++i) {
-        p[15 - i] = hex[a & 15];
-        a >>= 4;
-        p[31 - i] = hex[b & 15];
-        b >>= 4;
-    }
 }
 
 void append_action(std::string& out, op_type op, std::string_view index, const std::optional<std::string>& id) {

@@ -55,8 +55,6 @@ struct id_buffers {
 bool document_id(simdjson::dom::element doc, std::string_view raw, id_mode mode, std::string_view field,
                  id_buffers& b);
 
-// Appends hash::hex128(data) to `out`, computing its two halves in one pass.
-void append_hex128(std::string& out, std::string_view data);
 
 enum class op_type { index, create };
 

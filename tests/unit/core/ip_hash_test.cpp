@@ -91,3 +91,27 @@ TEST_CASE("hash: stable64 and hex128 values are pinned (event ids derive from th
     for (int i = 0; i < 10000; ++i) seen.insert(hash::hex128("file://x:" + std::to_string(i)));
     CHECK(seen.size() == 10000);
 }
+
+TEST_CASE("hash: hex128_hasher over parts and append_hex128 give hex128 of the whole, at every length and split") {
+    std::string data;
+    for (int n = 0; n < 80; ++n) {
+        std::string out = "x";
+        hash::append_hex128(out, data);
+        CHECK(out == "x" + hash::hex128(data));
+        for (size_t cut = 0; cut <= data.size(); cut += 7) {
+            hash::hex128_hasher h;
+            h.add(std::string_view(data).substr(0, cut));
+            h.add(std::string_view(data).substr(cut));
+            std::string parts;
+            h.append_to(parts);
+            CHECK(parts == hash::hex128(data));
+        }
+        data.push_back(static_cast<char>(n * 37 + 200));  // high bytes too
+    }
+    hash::hex128_hasher h;
+    h.add("s3://bucket/");
+    h.add("key:1");
+    std::string out;
+    h.append_to(out);
+    CHECK(out == "c88693a20d6375d799a416d6ab971976");  // the pinned value above, from parts
+}

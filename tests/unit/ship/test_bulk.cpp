@@ -70,16 +70,6 @@ TEST_CASE("ship document_id: hex128 of event.dataset, 0x1f, event.id (pinned)") 
     CHECK(document_id(parse(p, doc3), doc3, id_mode::derived, "") != id);
 }
 
-TEST_CASE("ship append_hex128: the same digest as hash::hex128 at every length") {
-    std::string data;
-    for (int n = 0; n < 80; ++n) {
-        std::string out = "x";
-        append_hex128(out, data);
-        CHECK(out == "x" + sds::hash::hex128(data));
-        data.push_back(static_cast<char>(n * 37 + 200));  // high bytes too
-    }
-}
-
 TEST_CASE("ship document_id: reused buffers give the ids of the allocating form, record after record") {
     simdjson::dom::parser p;
     id_buffers b;
