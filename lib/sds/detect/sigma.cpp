@@ -586,6 +586,9 @@ struct ruleset::scratch {
     std::string name;
     std::string text;
     std::vector<simdjson::dom::element> vals;
+    // The values of a dispatch field, copied out of cx.pool: evaluating the rules they select
+    // may append to the pool (fields not in the one-pass set), which can move it.
+    std::vector<simdjson::dom::element> dispatch;
 };
 
 ruleset::ruleset() : scratch_(std::make_unique<scratch>()) {
@@ -793,7 +796,8 @@ void ruleset::match(simdjson::dom::element record, std::vector<uint32_t>& hits) 
             for (auto i : *rules) try_rule(i);
     for (const auto& d : by_value_) {
         values_view vals = values_of(d.fid, d.field, cx);
-        for (auto e : vals) {
+        sc.dispatch.assign(vals.begin(), vals.end());
+        for (auto e : sc.dispatch) {
             if (e.is_null()) continue;
             std::string_view text = as_text(e, cx.text);
             if (const auto* rules = d.rules.find(text))
