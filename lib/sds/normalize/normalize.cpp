@@ -230,13 +230,20 @@ status normalizer::process_findings(std::string_view raw, formats::object rec, f
         if (auto st = formats::parse_securityhub(base, doc_, scratch_); !st) return st;
         return finish(used, raw, rec, out);
     }
+    // A finding that cannot be used rejects the whole event: the documents of the findings before
+    // it are taken back, so a rejected record has appended nothing (as process() promises).
+    const size_t mark = out.size();
+    auto reject = [&](status st) {
+        out.resize(mark);
+        return st;
+    };
     size_t n = 0;
     for (simdjson::dom::element e : simdjson::dom::array(list)) {
         formats::object finding;
-        if (e.get_object().get(finding)) return formats::reject("securityhub: a finding is not an object");
+        if (e.get_object().get(finding)) return reject(formats::reject("securityhub: a finding is not an object"));
         doc_.clear();
-        if (auto st = formats::parse_securityhub(finding, doc_, scratch_); !st) return st;
-        if (auto st = finish(used, raw, rec, out); !st) return st;
+        if (auto st = formats::parse_securityhub(finding, doc_, scratch_); !st) return reject(st);
+        if (auto st = finish(used, raw, rec, out); !st) return reject(st);
         ++n;
     }
     if (n == 0) return formats::reject("securityhub: no findings");

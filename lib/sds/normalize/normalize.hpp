@@ -37,8 +37,8 @@ public:
     static expected<std::unique_ptr<normalizer>> make(const options& o);
 
     // Normalizes one raw record: `text` is the line (followed by simdjson padding or not),
-    // `rec` its parsed object. On success the document (with '\n') is appended to `out`;
-    // otherwise the rejection reason is returned.
+    // `rec` its parsed object. On success the document(s) (each with '\n') are appended to
+    // `out`; otherwise the rejection reason is returned and nothing is appended.
     status process(std::string_view text, formats::object rec, std::string& out);
     // Convenience for tests: parses `line` itself.
     status process_line(std::string_view line, std::string& out);
