@@ -357,6 +357,30 @@ void record_enricher::match_ip_value(std::string_view v, std::string_view field)
     if (slot.idx != store::none) add_match(slot.idx, v, field);
 }
 
+template <class F>
+void record_enricher::for_each_ip_value(F&& f) {
+    auto scan = [&](size_t id, std::string_view field) {
+        auto e = fields_.get(id);
+        if (!e) return;
+        std::string_view v;
+        if (!e->get(v)) {
+            f(v, field);
+        } else if (e->is_array()) {
+            for (auto x : e->get_array())
+                if (!x.get(v)) f(v, field);
+        }
+    };
+    for (size_t i = 0; i < ip_fields_.size(); ++i) scan(ip_ids_[i], ip_fields_[i]);
+    scan(related_id_, "related.ip");
+}
+
+std::optional<std::string_view> record_enricher::string_at(size_t id) {
+    auto e = fields_.get(id);
+    std::string_view v;
+    if (!e || e->get(v)) return std::nullopt;
+    return v;
+}
+
 size_t record_enricher::enrich(std::string_view text, simdjson::dom::element doc, std::string& out) {
     patch_.clear();
     seen_.clear();
@@ -397,25 +421,7 @@ size_t record_enricher::enrich(std::string_view text, simdjson::dom::element doc
         }
     }
     if (c_.intel.size() || value_hashes_) {
-        auto scan_ips = [&](size_t id, std::string_view field) {
-            auto e = fields_.get(id);
-            if (!e) return;
-            std::string_view v;
-            if (!e->get(v)) {
-                match_ip_value(v, field);
-            } else if (e->is_array()) {
-                for (auto x : e->get_array())
-                    if (!x.get(v)) match_ip_value(v, field);
-            }
-        };
-        for (size_t i = 0; i < ip_fields_.size(); ++i) scan_ips(ip_ids_[i], ip_fields_[i]);
-        scan_ips(related_id_, "related.ip");
-        auto string_at = [&](size_t id) -> std::optional<std::string_view> {
-            auto e = fields_.get(id);
-            std::string_view v;
-            if (!e || e->get(v)) return std::nullopt;
-            return v;
-        };
+        for_each_ip_value([&](std::string_view v, std::string_view field) { match_ip_value(v, field); });
         for (size_t k = 0; k < std::size(domain_fields); ++k) {
             const char* f = domain_fields[k];
             auto v = string_at(domain_ids_[k]);
@@ -484,25 +490,7 @@ void record_enricher::match_value_hashes() {
         if (slot.range.first != slot.range.second)
             emit_value_hash(slot.range, address_text(*a), ind_type::ip, a->v4, v, field);
     };
-    auto scan_ips = [&](size_t id, std::string_view field) {
-        auto e = fields_.get(id);
-        if (!e) return;
-        std::string_view v;
-        if (!e->get(v)) {
-            ip_value(v, field);
-        } else if (e->is_array()) {
-            for (auto x : e->get_array())
-                if (!x.get(v)) ip_value(v, field);
-        }
-    };
-    for (size_t i = 0; i < ip_fields_.size(); ++i) scan_ips(ip_ids_[i], ip_fields_[i]);
-    scan_ips(related_id_, "related.ip");
-    auto string_at = [&](size_t id) -> std::optional<std::string_view> {
-        auto e = fields_.get(id);
-        std::string_view v;
-        if (!e || e->get(v)) return std::nullopt;
-        return v;
-    };
+    for_each_ip_value(ip_value);
     for (size_t k = 0; k < std::size(domain_fields); ++k) {
         auto v = string_at(domain_ids_[k]);
         if (v && normalize_domain(*v, norm_)) match_value_hash(norm_, ind_type::domain, false, *v, domain_fields[k]);

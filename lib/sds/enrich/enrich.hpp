@@ -63,6 +63,11 @@ private:
     // A value looked up in the feeds' value hashes (hashes.csv of events not loaded): `value`
     // is the value as MISP stores it, `atomic` the record's text.
     void match_value_hashes();
+    // Calls f(value, field) for each string address in the IP fields and related.ip (arrays too).
+    template <class F>
+    void for_each_ip_value(F&& f);
+    // The string at a field id of this record, if it is one.
+    std::optional<std::string_view> string_at(size_t id);
     void match_value_hash(std::string_view value, ind_type type, bool v4, std::string_view atomic,
                           std::string_view field);
     void emit_value_hash(std::pair<uint32_t, uint32_t> range, std::string_view value, ind_type type, bool v4,
