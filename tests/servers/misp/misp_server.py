@@ -149,10 +149,17 @@ def main():
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--fail-with", type=int, default=0)
     p.add_argument("--log")
+    p.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain) ...")
+    p.add_argument("--tls-key", help="... and this PEM key")
     p.add_argument("events", nargs="+")
     args = p.parse_args()
     events = load_events(args.events)
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(args, events, args.log))
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     print(srv.server_address[1], flush=True)
     try:
         srv.serve_forever()

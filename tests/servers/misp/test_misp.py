@@ -23,16 +23,18 @@ KEY = "sds-test-automation-key-0123456789abcdef0123"
 
 
 class Server:
-    def __init__(self, events, fail_with=0, port=0):
+    def __init__(self, events, fail_with=0, port=0, tls=None):
         self.tmp = tempfile.mkdtemp()
         self.log = os.path.join(self.tmp, "requests.log")
         args = [sys.executable, os.path.join(HERE, "misp_server.py"), "--key", KEY, "--log", self.log,
                 "--port", str(port)]
         if fail_with:
             args += ["--fail-with", str(fail_with)]
+        if tls:
+            args += ["--tls-cert", tls[0], "--tls-key", tls[1]]
         self.proc = subprocess.Popen(args + events, stdout=subprocess.PIPE, text=True)
         self.port = int(self.proc.stdout.readline())
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
 
     def requests(self):
         if not os.path.exists(self.log):
@@ -82,6 +84,20 @@ def rec(**kv):
     return json.dumps(doc)
 
 
+def test_ca_and_server_cert(d):
+    """A test CA and a server certificate for 127.0.0.1 signed by it (openssl CLI)."""
+    def ossl(*a):
+        subprocess.run(["openssl", *a], check=True, capture_output=True, cwd=d)
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+         "-subj", "/CN=sds test MISP CA")
+    ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1")
+    with open(os.path.join(d, "ext.cnf"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    ossl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "srv.pem",
+         "-days", "2", "-extfile", "ext.cnf")
+    return [os.path.join(d, n) for n in ("ca.pem", "srv.pem", "srv.key")]
+
+
 class Misp(sds_test.ToolTest):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
@@ -97,6 +113,22 @@ class Misp(sds_test.ToolTest):
         args = [ENRICH, "--stats", "--misp-url", url, "--misp-key-file", keyfile or self.keyfile,
                 "--intel-cache", self.cache] + list(extra)
         return sds_test.run(args, stdin="".join(l + "\n" for l in lines))
+
+    def test_tls_is_verified_against_misp_cacert(self):
+        ca, cert, key = test_ca_and_server_cert(self.tmp.name)
+        recent = os.path.join(self.tmp.name, "recent.json")
+        recent_event(recent, "45.154.244.193")
+        with Server([recent], tls=(cert, key)) as srv:
+            # The system store does not know the test CA: refused, nothing read, no cache to fall back on.
+            r = self.enrich(srv.url, [rec(destination__ip="45.154.244.193")])
+            self.assertEqual(r.returncode, 3, r.stderr)
+            self.assertIn(b"127.0.0.1", r.stderr)
+            self.assertEqual(r.stdout, b"")
+            # With the CA given, the same server is trusted and matched.
+            r = self.enrich(srv.url, [rec(destination__ip="45.154.244.193")], extra=["--misp-cacert", ca])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            out = sds_test.ndjson(r.stdout)
+            self.assertEqual(out[0]["threat"]["enrichments"][0]["indicator"]["ip"], "45.154.244.193")
 
     def test_rest_search_matches_with_event_context(self):
         recent = os.path.join(self.tmp.name, "recent.json")
