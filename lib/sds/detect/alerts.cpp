@@ -130,7 +130,7 @@ void alert_writer::add(const std::vector<uint32_t>& hits, simdjson::dom::element
         for (const auto& x : f_[i].tactics) add_unique(tac_, x);
     }
     const fragments& t = f_[top];
-    // A member the record does not have and no earlier stage edited is written as one
+    // A member the record does not have and no earlier stage edited is written as one new
     // pre-serialised object: the same JSON, in the same order, as the separate edits below
     // would build, for a fraction of the patch work.
     simdjson::dom::object obj;
@@ -142,14 +142,14 @@ void alert_writer::add(const std::vector<uint32_t>& hits, simdjson::dom::element
         return obj.at_key(member).get(v) != simdjson::SUCCESS;
     };
     if (fresh("event")) {
-        p.set_raw("event", t.event);
+        p.set_new("event", t.event);
     } else {
         p.set_raw("event.kind", "\"alert\"");
         p.set_raw("event.severity", t.risk);
         p.set_raw("event.risk_score", t.risk);
     }
     if (fresh("rule")) {
-        p.set_raw("rule", t.rule);
+        p.set_new("rule", t.rule);
     } else {
         p.set_raw("rule.id", t.id);
         p.set_raw("rule.uuid", t.id);
@@ -161,7 +161,7 @@ void alert_writer::add(const std::vector<uint32_t>& hits, simdjson::dom::element
     }
     if (!tech_.empty() || !tac_.empty()) {
         if (fresh("threat")) {
-            p.set_with("threat", [&](std::string& o) {
+            p.set_new_with("threat", [&](std::string& o) {
                 o += "{\"framework\":\"MITRE ATT&CK\",\"technique\":{\"id\":";
                 json_array(o, tech_);
                 o += "},\"tactic\":{\"name\":";
@@ -191,7 +191,7 @@ void alert_writer::add(const std::vector<uint32_t>& hits, simdjson::dom::element
         o.push_back(']');
     };
     if (fresh("sds")) {
-        p.set_with("sds", [&](std::string& o) {
+        p.set_new_with("sds", [&](std::string& o) {
             o += "{\"alerts\":";
             alerts(o);
             if (!top_command_.empty()) {

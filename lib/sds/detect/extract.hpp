@@ -1,14 +1,15 @@
 #pragma once
-// One pass over a record for every field the rules read. At load time each field's dotted path
-// (and its ECS name, see fields.cpp) becomes a chain of object keys in a trie; per record the
-// record's members are walked once, each key looked up in its trie node's small hash table, and
-// the values of every field collected by field id, with arrays on the way walked as
-// field_values() walks them. Keys no rule reads cost one hash probe; subtrees no rule reads are
-// not entered.
+// The top-level members of a record the rules' fields start with, indexed in one pass; each
+// field's values are then looked up only when a rule that is tried reads it. At load time
+// every field's dotted path (and its ECS name, see fields.cpp) is split into its first member
+// and the rest; per record the top-level members are walked once, each key looked up in a
+// small hash table, and a field's values are the walk of the rest of its path below that
+// member, as field_values() walks it (arrays on the way, dotted keys below the top level).
 //
 // field_values() also tries dotted keys ("userIdentity.type" as one member) before nested ones.
-// A record with such a key, or with a key twice in one object, is not extracted (extract()
-// returns false) and its fields are looked up one by one as before: same values either way.
+// A record with such a top-level key is not indexed (index() returns false) and its fields are
+// looked up one by one as before: same values either way. A repeated top-level key keeps its
+// first value, as field_values() does.
 #include <simdjson.h>
 
 #include <cstdint>
@@ -27,41 +28,41 @@ bool is_ecs_record(simdjson::dom::element record);
 
 class field_extractor {
 public:
-    struct value {
-        uint32_t slot;
-        simdjson::dom::element e;
-    };
-    // Field `fid` (a CloudTrail name, non-empty): its values go to slot 2*fid, those under its
-    // ECS name to slot 2*fid+1.
+    field_extractor();
+    // Field `fid`: looked up under `field` (a CloudTrail name, non-empty), and under its ECS
+    // name on an ECS record where the CloudTrail name has no value.
     void add(uint32_t fid, std::string_view field);
     // Also notes whether the record has these top-level members (first occurrence), for root().
     void track_root(std::string_view member);
-    size_t slots() const noexcept { return slots_; }
 
-    // Appends the record's values to `out` (any order). False when the record has a dotted key
-    // or a repeated key the rules' paths meet: then `out` is incomplete, use field_values().
-    bool extract(simdjson::dom::element record, std::vector<value>& out) const;
-    // After a successful extract(): the tracked top-level member `i` (in track_root() order),
+    // Indexes the record's top-level members. False when the record is not an object or has a
+    // dotted top-level key some field could also be spelt with: then use field_values().
+    bool index(simdjson::dom::element record) const;
+    // After a successful index(): appends field `fid`'s values to `out`, as field_values()
+    // would; `ecs` caches the record's kind (-1 unknown, 0 raw, 1 ECS) between lookups.
+    void values(uint32_t fid, std::vector<simdjson::dom::element>& out, int& ecs) const;
+    // After a successful index(): the tracked top-level member `i` (in track_root() order),
     // or false.
     bool root(size_t i, simdjson::dom::element& e) const {
-        if (root_seen_[i] != visit_root_) return false;
-        e = root_val_[i];
+        uint32_t k = tracked_[i];
+        if (seen_[k] != stamp_) return false;
+        e = val_[k];
         return true;
     }
+    // After a successful index(): the record is ECS (it has ecs.version or event.dataset).
+    bool is_ecs() const;
 
 private:
     struct edge {
         std::string key;
-        uint32_t child = UINT32_MAX;  // node index
-        std::vector<uint32_t> slots;  // values of this member go to these slots
-        int32_t root_track = -1;      // index of a tracked top-level member
-        bool dotted = false;          // a key with a dot: the record takes the per-field path
-        mutable uint64_t seen = 0;    // visit stamp: a repeated key
+        bool dotted = false;  // a key with a dot: the record takes the per-field path
     };
-    struct node {
-        std::vector<edge> edges;
-        std::vector<uint32_t> table;  // open addressing: edge index + 1, 0 empty; size a power of 2
-        uint32_t mask = 0;
+    struct path {
+        uint32_t edge = UINT32_MAX;  // the first member (UINT32_MAX: none)
+        std::string rest;            // below it ("" for the member itself)
+    };
+    struct field {
+        path raw, ecs;
     };
     static uint32_t hash(std::string_view k) noexcept {
         uint32_t h = static_cast<uint32_t>(k.size()) * 0x9E3779B1u;
@@ -83,26 +84,28 @@ private:
             if (*a != *b) return false;
         return true;
     }
-    uint32_t edge_of(uint32_t n, std::string_view key);  // finds or adds
-    void add_path(std::string_view path, uint32_t slot);
-    void rebuild(uint32_t n);
-    const edge* find(const node& n, std::string_view key) const noexcept {
-        if (n.table.empty()) return nullptr;
-        for (uint32_t i = hash(key) & n.mask;; i = (i + 1) & n.mask) {
-            uint32_t x = n.table[i];
-            if (!x) return nullptr;
-            const edge& e = n.edges[x - 1];
-            if (e.key.size() == key.size() && same(e.key.data(), key.data(), key.size())) return &e;
+    uint32_t edge_of(std::string_view key);  // finds or adds
+    path add_path(std::string_view p);
+    void rebuild();
+    uint32_t find(std::string_view key) const noexcept {
+        for (uint32_t i = hash(key) & mask_;; i = (i + 1) & mask_) {
+            uint32_t x = table_[i];
+            if (!x) return UINT32_MAX;
+            const edge& e = edges_[x - 1];
+            if (e.key.size() == key.size() && same(e.key.data(), key.data(), key.size())) return x - 1;
         }
     }
-    bool visit(const node& n, simdjson::dom::element v, std::vector<value>& out, bool is_root) const;
+    void lookup(const path& p, std::vector<simdjson::dom::element>& out) const;
 
-    std::vector<node> nodes_{1};
-    size_t slots_ = 0;
-    size_t tracked_ = 0;
-    mutable uint64_t visit_ = 0, visit_root_ = 0;
-    mutable std::vector<uint64_t> root_seen_;
-    mutable std::vector<simdjson::dom::element> root_val_;
+    std::vector<edge> edges_;
+    std::vector<uint32_t> table_;  // open addressing: edge index + 1, 0 empty; size a power of 2
+    uint32_t mask_ = 0;
+    std::vector<field> fields_;     // by fid
+    std::vector<uint32_t> tracked_;  // root() index -> edge
+    uint32_t ecs_edge_ = 0, event_edge_ = 0;
+    mutable uint64_t stamp_ = 0;
+    mutable std::vector<uint64_t> seen_;  // per edge: the stamp of the record that has it
+    mutable std::vector<simdjson::dom::element> val_;
 };
 
 }  // namespace sds::detect

@@ -138,119 +138,89 @@ std::string ecs_path(std::string_view field) {
 
 // --- field_extractor -------------------------------------------------------------------------
 
-uint32_t field_extractor::edge_of(uint32_t n, std::string_view key) {
-    auto& edges = nodes_[n].edges;
-    for (uint32_t i = 0; i < edges.size(); ++i)
-        if (edges[i].key == key) return i;
-    edge e;
-    e.key = std::string(key);
-    e.dotted = key.find('.') != std::string_view::npos;
-    edges.push_back(std::move(e));
-    rebuild(n);
-    return static_cast<uint32_t>(edges.size() - 1);
+field_extractor::field_extractor() {  // is_ecs() reads these two
+    ecs_edge_ = edge_of("ecs");
+    event_edge_ = edge_of("event");
 }
 
-void field_extractor::rebuild(uint32_t n) {
-    node& nd = nodes_[n];
+uint32_t field_extractor::edge_of(std::string_view key) {
+    for (uint32_t i = 0; i < edges_.size(); ++i)
+        if (edges_[i].key == key) return i;
+    edges_.push_back(edge{std::string(key), key.find('.') != std::string_view::npos});
+    rebuild();
+    seen_.assign(edges_.size(), 0);
+    val_.resize(edges_.size());
+    return static_cast<uint32_t>(edges_.size() - 1);
+}
+
+void field_extractor::rebuild() {
     uint32_t size = 4;
-    while (size < nd.edges.size() * 4) size *= 2;
-    nd.table.assign(size, 0);
-    nd.mask = size - 1;
-    for (uint32_t i = 0; i < nd.edges.size(); ++i) {
-        uint32_t h = hash(nd.edges[i].key) & nd.mask;
-        while (nd.table[h]) h = (h + 1) & nd.mask;
-        nd.table[h] = i + 1;
+    while (size < edges_.size() * 4) size *= 2;
+    table_.assign(size, 0);
+    mask_ = size - 1;
+    for (uint32_t i = 0; i < edges_.size(); ++i) {
+        uint32_t h = hash(edges_[i].key) & mask_;
+        while (table_[h]) h = (h + 1) & mask_;
+        table_[h] = i + 1;
     }
 }
 
-void field_extractor::add_path(std::string_view path, uint32_t slot) {
-    // The nested chain a.b.c; at each node on it, every dotted key the rest could also be
-    // spelt with ("a.b", "a.b.c", "b.c") is a marker that sends the record to field_values().
-    std::vector<std::string_view> segs;
-    for (size_t start = 0;;) {
-        size_t dot = path.find('.', start);
-        segs.push_back(path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
-        if (dot == std::string_view::npos) break;
-        start = dot + 1;
-    }
-    uint32_t n = 0;
-    size_t off = 0;  // offset of segs[i] in path
-    for (size_t i = 0; i < segs.size(); ++i) {
-        size_t end = off + segs[i].size();
-        for (size_t j = i + 1; j < segs.size(); ++j) {
-            end += 1 + segs[j].size();
-            edge_of(n, path.substr(off, end - off));
-        }
-        uint32_t e = edge_of(n, segs[i]);
-        if (i + 1 == segs.size()) {
-            auto& sl = nodes_[n].edges[e].slots;
-            if (std::find(sl.begin(), sl.end(), slot) == sl.end()) sl.push_back(slot);
-        } else {
-            if (nodes_[n].edges[e].child == UINT32_MAX) {
-                nodes_[n].edges[e].child = static_cast<uint32_t>(nodes_.size());
-                nodes_.emplace_back();
-            }
-            n = nodes_[n].edges[e].child;
-        }
-        off += segs[i].size() + 1;
-    }
+field_extractor::path field_extractor::add_path(std::string_view p) {
+    // Every dotted top-level key the path could also be spelt with ("a.b", "a.b.c") is a
+    // marker that sends the record to field_values().
+    for (size_t dot = p.find('.'); dot != std::string_view::npos; dot = p.find('.', dot + 1))
+        edge_of(p.substr(0, p.find('.', dot + 1)));
+    size_t dot = p.find('.');
+    path r;
+    r.edge = edge_of(p.substr(0, dot));
+    if (dot != std::string_view::npos) r.rest = std::string(p.substr(dot + 1));
+    return r;
 }
 
 void field_extractor::add(uint32_t fid, std::string_view field) {
-    slots_ = std::max<size_t>(slots_, 2 * size_t(fid) + 2);
-    add_path(field, 2 * fid);
-    if (auto ecs = ecs_path(field); !ecs.empty()) add_path(ecs, 2 * fid + 1);
+    if (fields_.size() <= fid) fields_.resize(size_t(fid) + 1);
+    fields_[fid].raw = add_path(field);
+    if (auto ecs = ecs_path(field); !ecs.empty()) fields_[fid].ecs = add_path(ecs);
 }
 
-void field_extractor::track_root(std::string_view member) {
-    uint32_t e = edge_of(0, member);
-    nodes_[0].edges[e].root_track = static_cast<int32_t>(tracked_++);
-    root_seen_.assign(tracked_, 0);
-    root_val_.resize(tracked_);
-}
+void field_extractor::track_root(std::string_view member) { tracked_.push_back(edge_of(member)); }
 
-namespace {
-void leaves(simdjson::dom::element v, uint32_t slot, std::vector<field_extractor::value>& out) {
-    simdjson::dom::array arr;
-    if (!v.get_array().get(arr)) {
-        for (simdjson::dom::element x : arr) leaves(x, slot, out);
-        return;
-    }
-    out.push_back({slot, v});
-}
-}  // namespace
-
-bool field_extractor::visit(const node& n, simdjson::dom::element v, std::vector<value>& out, bool is_root) const {
-    simdjson::dom::array arr;
-    if (!v.get_array().get(arr)) {
-        for (simdjson::dom::element x : arr)
-            if (!visit(n, x, out, false)) return false;
-        return true;
-    }
+bool field_extractor::index(simdjson::dom::element record) const {
     simdjson::dom::object obj;
-    if (v.get_object().get(obj)) return true;
-    const uint64_t stamp = ++visit_;
-    if (is_root) visit_root_ = stamp;
+    if (record.get_object().get(obj)) return false;  // not an object: the per-field path decides
+    const uint64_t stamp = ++stamp_;
     for (auto kv : obj) {
-        const edge* e = find(n, kv.key);
-        if (!e) continue;
-        if (e->dotted || e->seen == stamp) return false;
-        e->seen = stamp;
-        if (e->root_track >= 0 && is_root) {
-            root_seen_[e->root_track] = stamp;
-            root_val_[e->root_track] = kv.value;
-        }
-        for (auto s : e->slots) leaves(kv.value, s, out);
-        if (e->child != UINT32_MAX && !visit(nodes_[e->child], kv.value, out, false)) return false;
+        uint32_t k = find(kv.key);
+        if (k == UINT32_MAX) continue;
+        if (edges_[k].dotted) return false;
+        if (seen_[k] == stamp) continue;  // a repeated key: the first one counts
+        seen_[k] = stamp;
+        val_[k] = kv.value;
     }
     return true;
 }
 
-bool field_extractor::extract(simdjson::dom::element record, std::vector<value>& out) const {
-    visit_root_ = 0;
-    simdjson::dom::object obj;
-    if (record.get_object().get(obj)) return false;  // not an object: the per-field path decides
-    return visit(nodes_[0], record, out, true);
+void field_extractor::lookup(const path& p, std::vector<simdjson::dom::element>& out) const {
+    if (p.edge == UINT32_MAX || seen_[p.edge] != stamp_) return;
+    walk(val_[p.edge], p.rest, out);
+}
+
+bool field_extractor::is_ecs() const {
+    auto has = [&](uint32_t k, const char* member) {
+        simdjson::dom::object o;
+        simdjson::dom::element v;
+        return seen_[k] == stamp_ && !val_[k].get_object().get(o) && !o.at_key(member).get(v);
+    };
+    return has(ecs_edge_, "version") || has(event_edge_, "dataset");
+}
+
+void field_extractor::values(uint32_t fid, std::vector<simdjson::dom::element>& out, int& ecs) const {
+    const field& f = fields_[fid];
+    size_t before = out.size();
+    lookup(f.raw, out);
+    if (out.size() != before || f.ecs.edge == UINT32_MAX) return;
+    if (ecs < 0) ecs = is_ecs() ? 1 : 0;
+    if (ecs) lookup(f.ecs, out);
 }
 
 }  // namespace sds::detect

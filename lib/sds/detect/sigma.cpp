@@ -332,10 +332,9 @@ struct eval_ctx {
     std::vector<uint64_t> stamp;
     std::vector<std::pair<uint32_t, uint32_t>> range;
     std::vector<simdjson::dom::element> pool;
-    // One-pass extraction (fast): field values by slot, pool[start[s], start[s + 1]).
+    // The record's top-level members are indexed (fast): fields are looked up below them.
     bool fast = false;
-    std::vector<field_extractor::value> found;
-    std::vector<uint32_t> start;
+    const field_extractor* fx = nullptr;
     std::vector<simdjson::dom::element> refs;
     std::string text;
 };
@@ -424,17 +423,10 @@ bool value_matches(const value_test& v, values_view vals, eval_ctx& cx) {
 }
 
 values_view values_of(uint32_t fid, const std::string& field, eval_ctx& cx) {
-    if (cx.fast && !field.empty()) {
-        const uint32_t* st = cx.start.data() + 2 * size_t(fid);
-        if (st[1] != st[0]) return {cx.pool.data() + st[0], st[1] - st[0]};
-        if (st[2] == st[1]) return {nullptr, 0};
-        if (cx.ecs < 0) cx.ecs = is_ecs_record(cx.record) ? 1 : 0;
-        if (!cx.ecs) return {nullptr, 0};
-        return {cx.pool.data() + st[1], st[2] - st[1]};
-    }
     if (cx.stamp[fid] != cx.record_no) {
         uint32_t off = static_cast<uint32_t>(cx.pool.size());
         if (field.empty()) all_strings(cx.record, cx.pool);
+        else if (cx.fast) cx.fx->values(fid, cx.pool, cx.ecs);
         else field_values(cx.record, field, cx.pool, cx.ecs);
         cx.stamp[fid] = cx.record_no;
         cx.range[fid] = {off, static_cast<uint32_t>(cx.pool.size() - off)};
@@ -757,18 +749,11 @@ void ruleset::match(simdjson::dom::element record, std::vector<uint32_t>& hits) 
     ++cx.record_no;
     cx.ecs = -1;
     cx.pool.clear();
-    cx.found.clear();
-    // One pass pays when the rules read several fields; for one or two (a single eventName
-    // rule) looking them up is cheaper than visiting every member.
-    cx.fast = fields_.size() >= 4 && extractor_.extract(record, cx.found);
-    if (cx.fast) {  // counting sort by slot; slot 2*fid+2 of the last field is the end
-        cx.start.assign(extractor_.slots() + 2, 0);
-        for (const auto& v : cx.found) ++cx.start[v.slot + 2];
-        for (size_t s = 2; s < cx.start.size(); ++s) cx.start[s] += cx.start[s - 1];
-        cx.pool.resize(cx.found.size());
-        for (const auto& v : cx.found) cx.pool[cx.start[v.slot + 1]++] = v.e;
-    }
+    // Indexing the top-level members pays when the rules read several fields; for one or two
+    // (a single eventName rule) looking them up is cheaper than visiting every member.
+    cx.fast = fields_.size() >= 4 && extractor_.index(record);
     const field_extractor* fx = cx.fast ? &extractor_ : nullptr;
+    cx.fx = fx;
     if (sc.tried.size() != rules_.size()) sc.tried.assign(rules_.size(), 0);
     int cloudtrail = -1;  // the record's log source, looked at once and only when a rule asks
     auto try_rule = [&](uint32_t i) {

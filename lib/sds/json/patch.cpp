@@ -93,10 +93,17 @@ size_t patch::begin(std::string_view path) {
     return off;
 }
 
-void patch::end(size_t path_off, size_t path_len, op kind) {
+void patch::end(size_t path_off, size_t path_len, op kind, bool fresh) {
     size_t val_off = path_off + path_len;
     edits_.push_back(edit{static_cast<uint32_t>(path_off), static_cast<uint32_t>(path_len),
-                          static_cast<uint32_t>(val_off), static_cast<uint32_t>(arena_.size() - val_off), kind});
+                          static_cast<uint32_t>(val_off), static_cast<uint32_t>(arena_.size() - val_off), kind,
+                          fresh});
+}
+
+void patch::set_new(std::string_view member, std::string_view json) {
+    size_t p = begin(member);
+    arena_.append(json);
+    end(p, member.size(), op::set, true);
 }
 
 void patch::add(std::string_view path, std::string_view json, op kind) {
@@ -276,6 +283,25 @@ void patch::apply(std::string_view record, simdjson::dom::element doc, std::stri
         apply(record, out);
         return;
     }
+    size_t start = skip_ws(record, 0);
+    size_t end = record.size();
+    while (end > start && is_ws(record[end - 1])) --end;
+    bool all_new = end > start && record[end - 1] == '}';
+    for (const auto& e : edits_) all_new = all_new && e.fresh;
+    if (all_new) {  // only new members: the record's text up to its closing brace, then them
+        size_t body_end = end - 1;
+        while (body_end > start + 1 && is_ws(record[body_end - 1])) --body_end;
+        bool first = body_end == start + 1;
+        out.append(record.substr(start, body_end - start));
+        for (const auto& e : edits_) {
+            if (!first) out.push_back(',');
+            first = false;
+            append_key(out, std::string_view(arena_.data() + e.path_off, e.path_len));
+            out.append(arena_.data() + e.val_off, e.val_len);
+        }
+        out.push_back('}');
+        return;
+    }
     load_pending();
     // How many distinct top-level members the edits touch are in the record: the text is
     // scanned only until the last of them is written.
@@ -289,15 +315,12 @@ void patch::apply(std::string_view record, simdjson::dom::element doc, std::stri
         simdjson::dom::element v;
         if (!repeated && !obj.at_key(seg).get(v)) ++present;
     }
-    size_t start = skip_ws(record, 0);
     if (present > 0) {
         apply_object(record.substr(start), 0, stack_.size(), out, present);
         return;
     }
     // None of the edited members exists: the record's text up to its closing brace, then the
     // new members.
-    size_t end = record.size();
-    while (end > start && is_ws(record[end - 1])) --end;
     if (end == start || record[end - 1] != '}') {
         apply_object(record.substr(start), 0, stack_.size(), out, 0);
         return;

@@ -36,6 +36,16 @@ public:
         write(arena_);
         end(p, path.size(), op::set);
     }
+    // Sets the top-level `member`, which the caller knows neither the record has nor an earlier
+    // edit touches (a new member): when every edit is one, apply() writes the record's text and
+    // the new members after it without looking for them in the record.
+    void set_new(std::string_view member, std::string_view json);
+    template <class F>
+    void set_new_with(std::string_view member, F&& write) {
+        size_t p = begin(member);
+        write(arena_);
+        end(p, member.size(), op::set, true);
+    }
     // Appends a value to the array at `path` (created when absent; a non-array is replaced).
     void append_raw(std::string_view path, std::string_view json);
 
@@ -55,6 +65,7 @@ private:
     struct edit {
         uint32_t path_off, path_len, val_off, val_len;
         op kind;
+        bool fresh;  // set_new(): a top-level member the record does not have
     };
     struct pending {
         std::string_view path;  // remaining path
@@ -65,7 +76,7 @@ private:
         bool done;
     };
     size_t begin(std::string_view path);
-    void end(size_t path_off, size_t path_len, op kind);
+    void end(size_t path_off, size_t path_len, op kind, bool fresh = false);
     void add(std::string_view path, std::string_view json, op kind);
     void load_pending() const;
     // Edits are stack_[lo, hi); groups push their deeper edits above hi and pop them after.

@@ -12,8 +12,8 @@ using sds::detect::field_extractor;
 
 namespace {
 
-// The minified values of `field` by field_values() and by the extractor (sorted: the extractor
-// does not keep their order); `fast` tells whether the record was extracted.
+// The minified values of `field` by field_values() and by the extractor's index, in the order
+// found; `extracted` tells whether the record was indexed.
 struct both {
     std::vector<std::string> slow, fast;
     bool extracted = false;
@@ -28,22 +28,19 @@ both values(const std::string& json, const std::vector<std::string>& fields, siz
     std::vector<simdjson::dom::element> v;
     sds::detect::field_values(doc, fields[which], v);
     for (auto e : v) b.slow.push_back(simdjson::minify(e));
-    std::vector<field_extractor::value> found;
-    b.extracted = fx.extract(doc, found);
-    std::vector<std::string> raw, ecs;
-    for (const auto& f : found) {
-        if (f.slot == 2 * which) raw.push_back(simdjson::minify(f.e));
-        if (f.slot == 2 * which + 1) ecs.push_back(simdjson::minify(f.e));
+    b.extracted = fx.index(doc);
+    if (b.extracted) {
+        std::vector<simdjson::dom::element> found;
+        int ecs = -1;
+        fx.values(static_cast<uint32_t>(which), found, ecs);
+        for (auto e : found) b.fast.push_back(simdjson::minify(e));
     }
-    b.fast = !raw.empty() || !sds::detect::is_ecs_record(doc) ? raw : ecs;
-    std::sort(b.slow.begin(), b.slow.end());
-    std::sort(b.fast.begin(), b.fast.end());
     return b;
 }
 
 }  // namespace
 
-TEST_CASE("one-pass extraction finds what field_values finds") {
+TEST_CASE("indexed lookup finds what field_values finds, in the same order") {
     const std::vector<std::string> fields = {"eventName", "userIdentity.type",
                                              "requestParameters.ipPermissions.items.toPort", "requestParameters",
                                              "userIdentity.sessionContext.sessionIssuer.type"};
@@ -61,7 +58,7 @@ TEST_CASE("one-pass extraction finds what field_values finds") {
     CHECK(ports.fast == std::vector<std::string>{"22", "3389", "80"});
 }
 
-TEST_CASE("one-pass extraction: ECS records use the ECS names") {
+TEST_CASE("indexed lookup: ECS records use the ECS names") {
     const std::vector<std::string> fields = {"eventName", "userIdentity.type", "requestParameters.bucketName"};
     const std::string ecs =
         R"({"ecs":{"version":"8.11"},"event":{"action":"GetObject"},"aws":{"cloudtrail":{"user_identity":)"
@@ -74,16 +71,35 @@ TEST_CASE("one-pass extraction: ECS records use the ECS names") {
     }
 }
 
-TEST_CASE("one-pass extraction declines dotted and repeated keys (field_values decides)") {
+TEST_CASE("indexed lookup declines dotted top-level keys (field_values decides) and keeps a repeated key's first value") {
     const std::vector<std::string> fields = {"userIdentity.type", "eventName"};
     // A dotted key wins over the nested member in field_values: the extractor must not guess.
     auto dotted = values(R"({"userIdentity.type":"Root","userIdentity":{"type":"IAMUser"}})", fields, 0);
     CHECK_FALSE(dotted.extracted);
     CHECK(dotted.slow == std::vector<std::string>{"\"Root\""});
-    // A repeated key: field_values takes the first.
+    // A repeated key: field_values takes the first, and so does the index.
     auto twice = values(R"({"eventName":"A","eventName":"B"})", fields, 1);
-    CHECK_FALSE(twice.extracted);
+    CHECK(twice.extracted);
     CHECK(twice.slow == std::vector<std::string>{"\"A\""});
+    CHECK(twice.fast == twice.slow);
+    // Below the top level, dotted and repeated keys are walked as field_values walks them.
+    auto nested = values(R"({"userIdentity":{"type":"X","type":"Y"},"x":{"userIdentity.type":1}})", fields, 0);
+    CHECK(nested.extracted);
+    CHECK(nested.fast == nested.slow);
+    auto nested_dot = values(R"({"requestParameters":{"a.b":1,"a":{"b":2}}})", {"requestParameters.a.b", "x"}, 0);
+    CHECK(nested_dot.extracted);
+    CHECK(nested_dot.slow == std::vector<std::string>{"1"});  // the dotted key wins
+    CHECK(nested_dot.fast == nested_dot.slow);
+    // An ECS record's values under the ECS name only where the CloudTrail name has none.
+    auto mixed = values(R"({"ecs":{"version":"8"},"eventName":"Raw","event":{"action":"Ecs"}})", fields, 1);
+    CHECK(mixed.extracted);
+    CHECK(mixed.fast == std::vector<std::string>{"\"Raw\""});
+    CHECK(mixed.fast == mixed.slow);
+    // A dataset that is not an object member, or an ecs member that is not an object: not ECS.
+    auto not_ecs = values(R"({"ecs":["version"],"event":"dataset"})", {"eventName"}, 0);
+    CHECK(not_ecs.extracted);
+    CHECK(not_ecs.fast.empty());
+    CHECK(not_ecs.slow.empty());
     // Keys no rule reads may repeat or have dots.
     auto other = values(R"({"x.y":1,"z":1,"z":2,"eventName":"C"})", fields, 1);
     CHECK(other.extracted);

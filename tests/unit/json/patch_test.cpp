@@ -155,3 +155,31 @@ TEST_CASE("patch: reused across records, later records see only their own edits"
         else CHECK(out == "{\"odd\":{\"k\":0},\"n\":" + std::to_string(i) + "}");
     }
 }
+
+TEST_CASE("patch: new members (set_new) are written after the record as set_raw writes them") {
+    const char* records[] = {R"({"a":1,"b":{"c":2}})", R"({})", R"( { "a" : [1, 2] } )", "{\"message\":\"x\"}\n"};
+    json::patch fresh, raw;
+    fresh.set_new("event", R"({"kind":"alert"})");
+    fresh.set_new_with("sds", [](std::string& o) { o += R"({"alerts":[1]})"; });
+    raw.set_raw("event", R"({"kind":"alert"})");
+    raw.set_with("sds", [](std::string& o) { o += R"({"alerts":[1]})"; });
+    simdjson::dom::parser parser;
+    for (const char* rec : records) {
+        INFO(rec);
+        std::string text(rec), a, b;
+        fresh.apply(text, parser.parse(text).value(), a);
+        raw.apply(text, parser.parse(text).value(), b);
+        CHECK(a == b);
+    }
+    std::string out, rec = R"({"a" : 1 })";
+    fresh.apply(rec, parser.parse(rec).value(), out);
+    CHECK(out == R"({"a" : 1,"event":{"kind":"alert"},"sds":{"alerts":[1]}})");
+    // Mixed with an ordinary edit the general path runs: same JSON.
+    fresh.set_raw("event.severity", "3");
+    raw.set_raw("event.severity", "3");
+    std::string c, d, r2 = R"({"a":1})";
+    fresh.apply(r2, parser.parse(r2).value(), c);
+    raw.apply(r2, parser.parse(r2).value(), d);
+    CHECK(c == d);
+    CHECK(c == R"({"a":1,"event":{"kind":"alert","severity":3},"sds":{"alerts":[1]}})");
+}
