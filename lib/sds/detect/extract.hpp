@@ -103,6 +103,13 @@ private:
     std::vector<field> fields_;     // by fid
     std::vector<uint32_t> tracked_;  // root() index -> edge
     uint32_t ecs_edge_ = 0, event_edge_ = 0;
+    // Records of one source list their members in the same order: position i remembers the key
+    // it had last time and that key's edge (UINT32_MAX: none), checked before the hash table.
+    struct guess {
+        std::string key;
+        uint32_t edge = UINT32_MAX;
+    };
+    mutable std::vector<guess> guess_;
     mutable uint64_t stamp_ = 0;
     mutable std::vector<uint64_t> seen_;  // per edge: the stamp of the record that has it
     mutable std::vector<simdjson::dom::element> val_;

@@ -189,8 +189,21 @@ bool field_extractor::index(simdjson::dom::element record) const {
     simdjson::dom::object obj;
     if (record.get_object().get(obj)) return false;  // not an object: the per-field path decides
     const uint64_t stamp = ++stamp_;
+    size_t pos = 0;
     for (auto kv : obj) {
-        uint32_t k = find(kv.key);
+        uint32_t k;
+        if (pos < guess_.size() && guess_[pos].key.size() == kv.key.size() &&
+            same(guess_[pos].key.data(), kv.key.data(), kv.key.size())) {
+            k = guess_[pos].edge;
+        } else {
+            k = find(kv.key);
+            if (pos < 64) {  // wider records: the rest go by the table alone
+                if (pos >= guess_.size()) guess_.resize(pos + 1);
+                guess_[pos].key.assign(kv.key);
+                guess_[pos].edge = k;
+            }
+        }
+        ++pos;
         if (k == UINT32_MAX) continue;
         if (edges_[k].dotted) return false;
         if (seen_[k] == stamp) continue;  // a repeated key: the first one counts
