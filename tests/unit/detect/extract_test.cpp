@@ -105,3 +105,34 @@ TEST_CASE("indexed lookup declines dotted top-level keys (field_values decides) 
     CHECK(other.extracted);
     CHECK(other.fast == other.slow);
 }
+
+TEST_CASE("indexed lookup: one extractor across records whose members change order and spelling") {
+    field_extractor fx;
+    const std::vector<std::string> fields = {"eventName", "userIdentity.type", "errorCode"};
+    for (size_t i = 0; i < fields.size(); ++i) fx.add(static_cast<uint32_t>(i), fields[i]);
+    const std::vector<std::string> records = {
+        R"({"eventName":"A","userIdentity":{"type":"Root"},"x":1})",
+        R"({"eventName":"B","userIdentity":{"type":"IAMUser"},"x":2})",  // same order: guessed
+        R"({"userIdentity":{"type":"AssumedRole"},"eventName":"C"})",    // swapped
+        R"({"eventNamf":"D","userIdentity":{"type":"X"},"errorCode":"E"})",  // same length, other key
+        R"({"eventName":"F","eventName":"G","errorCode":"H"})",              // repeated: the first
+        R"({"userIdentity.type":"Root"})",                                   // dotted: declined
+        R"({"eventName":"I"})",
+    };
+    simdjson::dom::parser parser;
+    for (const auto& rec : records) {
+        INFO(rec);
+        simdjson::dom::element doc = parser.parse(rec);
+        bool indexed = fx.index(doc);
+        CHECK(indexed == (rec.find("userIdentity.type") == std::string::npos));
+        if (!indexed) continue;
+        for (size_t i = 0; i < fields.size(); ++i) {
+            std::vector<simdjson::dom::element> slow, fast;
+            sds::detect::field_values(doc, fields[i], slow);
+            int ecs = -1;
+            fx.values(static_cast<uint32_t>(i), fast, ecs);
+            REQUIRE(fast.size() == slow.size());
+            for (size_t k = 0; k < fast.size(); ++k) CHECK(simdjson::minify(fast[k]) == simdjson::minify(slow[k]));
+        }
+    }
+}
