@@ -259,3 +259,32 @@ TEST_CASE("sigma: rules without eventName are dispatched on another field's exac
     CHECK(hits_of(R"({"ecs":{"version":"8"},"event":{"dataset":"aws.cloudtrail","provider":"sts.amazonaws.com"},)"
                   R"("aws":{"cloudtrail":{"user_identity":{"type":"Root"}}}})") == std::vector<uint32_t>{0});
 }
+
+TEST_CASE("sigma: a %placeholder% with the expand modifier and no value is refused, naming it; with values it matches") {
+    const std::string rule = R"(title: Admin users
+logsource: {product: aws, service: cloudtrail}
+detection:
+    selection:
+        userIdentity.userName|expand: '%admins%'
+    condition: selection
+level: high
+)";
+    ruleset without;
+    REQUIRE(without.load_text(rule, "admins.yml", "sigma").ok());
+    CHECK(without.size() == 0);
+    REQUIRE(without.refused().size() == 1);
+    CHECK(without.refused()[0].file == "admins.yml");
+    CHECK(without.refused()[0].reason.find("placeholder %admins% has no value") != std::string::npos);
+
+    ruleset with;
+    with.set_placeholder("admins", {"alice", "bob"});
+    REQUIRE(with.load_text(rule, "admins.yml", "sigma").ok());
+    REQUIRE(with.size() == 1);
+    simdjson::dom::parser p;
+    for (const auto& [name, hit] : std::map<std::string, bool>{{"bob", true}, {"carol", false}}) {
+        std::string rec = R"({"eventVersion":"1.08","eventSource":"iam.amazonaws.com","eventName":"ListUsers","userIdentity":{"type":"IAMUser","userName":")" + name + R"("}})";
+        std::vector<uint32_t> hits;
+        with.match(p.parse(rec).value(), hits);
+        CHECK(hits.empty() == !hit);
+    }
+}
