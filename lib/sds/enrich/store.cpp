@@ -442,16 +442,17 @@ std::string store::value_text(uint32_t idx) const {
     return s;
 }
 
-void store::render(uint32_t idx, std::string_view atomic, std::string_view field, std::string& out) const {
-    const auto& i = inds_[idx];
-    const auto& c = ctxs_[i.ctx];
-    std::string value = value_text(idx);
+namespace {
+
+// The start of a threat.enrichments entry: the indicator's ECS type, name, and its value under
+// ip (an exact address), url or file.hash.
+void indicator_head(std::string& out, ind_type type, bool v4, std::string_view value, bool exact_ip) {
     out.append("{\"indicator\":{\"type\":");
-    json::append_string(out, ecs_type(i.type, i.v4));
+    json::append_string(out, ecs_type(type, v4));
     member(out, "name", value);
-    switch (i.type) {
+    switch (type) {
         case ind_type::ip:
-            if (i.prefix == (i.v4 ? 32 : 128)) member(out, "ip", value);
+            if (exact_ip) member(out, "ip", value);
             break;
         case ind_type::domain:
             out.append(",\"url\":{\"domain\":");
@@ -467,12 +468,30 @@ void store::render(uint32_t idx, std::string_view atomic, std::string_view field
         case ind_type::sha1:
         case ind_type::sha256:
             out.append(",\"file\":{\"hash\":{");
-            json::append_string(out, i.type == ind_type::md5 ? "md5" : i.type == ind_type::sha1 ? "sha1" : "sha256");
+            json::append_string(out, type == ind_type::md5 ? "md5" : type == ind_type::sha1 ? "sha1" : "sha256");
             out.push_back(':');
             json::append_string(out, value);
             out.append("}}");
             break;
     }
+}
+
+// Closes the indicator and adds what it matched.
+void matched_tail(std::string& out, std::string_view atomic, std::string_view field) {
+    out.append("},\"matched\":{\"atomic\":");
+    json::append_string_lossy(out, atomic);
+    out.append(",\"field\":");
+    json::append_string(out, field);
+    out.append(",\"type\":\"indicator_match_rule\"}}");
+}
+
+}  // namespace
+
+void store::render(uint32_t idx, std::string_view atomic, std::string_view field, std::string& out) const {
+    const auto& i = inds_[idx];
+    const auto& c = ctxs_[i.ctx];
+    std::string value = value_text(idx);
+    indicator_head(out, i.type, i.v4, value, i.prefix == (i.v4 ? 32 : 128));
     // Providers: the first feed's, then every other feed that published it.
     auto extra = extra_ctx_.find(idx);
     if (extra == extra_ctx_.end() || extra->second.empty()) {
@@ -507,11 +526,7 @@ void store::render(uint32_t idx, std::string_view atomic, std::string_view field
     std::string_view note = comment(i);
     member(out, "description", note.empty() ? std::string_view(c.info.description) : note);
     out.append(c.json);
-    out.append("},\"matched\":{\"atomic\":");
-    json::append_string_lossy(out, atomic);
-    out.append(",\"field\":");
-    json::append_string(out, field);
-    out.append(",\"type\":\"indicator_match_rule\"}}");
+    matched_tail(out, atomic, field);
 }
 
 void store::render_value_hash(uint32_t k, ind_type type, bool v4, std::string_view value, std::string_view atomic,
@@ -520,39 +535,11 @@ void store::render_value_hash(uint32_t k, ind_type type, bool v4, std::string_vi
     // The feed published this very value (same md5), so the indicator's value and its ECS type
     // are those of what was hashed; the MISP attribute (its type, to_ids flag, comment, times)
     // is in the event file that was not loaded.
-    out.append("{\"indicator\":{\"type\":");
-    json::append_string(out, ecs_type(type, v4));
-    member(out, "name", value);
-    switch (type) {
-        case ind_type::ip: member(out, "ip", value); break;
-        case ind_type::domain:
-            out.append(",\"url\":{\"domain\":");
-            json::append_string_lossy(out, value);
-            out.push_back('}');
-            break;
-        case ind_type::url:
-            out.append(",\"url\":{\"full\":");
-            json::append_string_lossy(out, value);
-            out.push_back('}');
-            break;
-        case ind_type::md5:
-        case ind_type::sha1:
-        case ind_type::sha256:
-            out.append(",\"file\":{\"hash\":{");
-            json::append_string(out, type == ind_type::md5 ? "md5" : type == ind_type::sha1 ? "sha1" : "sha256");
-            out.push_back(':');
-            json::append_string(out, value);
-            out.append("}}");
-            break;
-    }
+    indicator_head(out, type, v4, value, true);
     member(out, "provider", c.info.provider);
     member(out, "description", c.info.description);
     out.append(c.json);
-    out.append("},\"matched\":{\"atomic\":");
-    json::append_string_lossy(out, atomic);
-    out.append(",\"field\":");
-    json::append_string(out, field);
-    out.append(",\"type\":\"indicator_match_rule\"}}");
+    matched_tail(out, atomic, field);
 }
 
 }  // namespace sds::enrich
