@@ -4,6 +4,7 @@
 #
 #   stop.sh [STATE_DIR]
 set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../stop_pids.sh"
 
 port=${SDS_MOTO_PORT:-${SDS_MOTO_DEFAULT_PORT:-18081}}
 state=${1:-${SDS_MOTO_DIR:-${TMPDIR:-/tmp}/sds-moto-$port}}
@@ -27,21 +28,5 @@ for f in $(grep -lsazxF -- "SDS_MOTO_STATE=$state" /proc/[0-9]*/environ); do
   ours "$p" && [[ " ${pids[*]} " != *" $p "* ]] && pids+=("$p")
 done
 
-# Alive and not a zombie (an orphan waits for pid 1 to reap it, which can take a while).
-running() { [[ -r /proc/$1/stat ]] && [[ $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1) != Z ]]; }
-
-if ((${#pids[@]})); then
-  kill -TERM "${pids[@]}" 2>/dev/null
-  for _ in $(seq 100); do
-    alive=()
-    for p in "${pids[@]}"; do running "$p" && alive+=("$p"); done
-    ((${#alive[@]})) || break
-    sleep 0.1
-  done
-  if ((${#alive[@]})); then
-    kill -KILL "${alive[@]}" 2>/dev/null
-    sleep 0.2
-  fi
-  echo "moto: stopped pids ${pids[*]}"
-fi
+stop_pids moto "${pids[@]}"
 rm -f "$state/moto.pids"

@@ -5,6 +5,7 @@
 #
 #   stop.sh [STATE_DIR]
 set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../stop_pids.sh"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 port=${SDS_SWIFT_PORT:-${SDS_SWIFT_DEFAULT_PORT:-18080}}
@@ -36,23 +37,7 @@ for f in $(grep -lsaF -- "$state/etc/swift.conf" /proc/[0-9]*/cmdline); do
   [[ $p != "$$" ]] && ours "$p" && [[ " ${pids[*]} " != *" $p "* ]] && pids+=("$p")
 done
 
-# Alive and not a zombie (an orphan waits for pid 1 to reap it, which can take a while).
-running() { [[ -r /proc/$1/stat ]] && [[ $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1) != Z ]]; }
-
-if ((${#pids[@]})); then
-  kill -TERM "${pids[@]}" 2>/dev/null
-  for _ in $(seq 100); do
-    alive=()
-    for p in "${pids[@]}"; do running "$p" && alive+=("$p"); done
-    ((${#alive[@]})) || break
-    sleep 0.1
-  done
-  if ((${#alive[@]})); then
-    kill -KILL "${alive[@]}" 2>/dev/null
-    sleep 0.2
-  fi
-  echo "swift: stopped pids ${pids[*]}"
-fi
+stop_pids swift "${pids[@]}"
 
 rc=0
 for m in "${mounts[@]}"; do
