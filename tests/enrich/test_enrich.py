@@ -20,16 +20,7 @@ CITY = os.path.join(MMDB, "GeoIP2-City-Test.mmdb")
 ASN = os.path.join(MMDB, "GeoLite2-ASN-Test.mmdb")
 
 
-def rec(**fields):
-    """rec(source_ip=...) → {"source":{"ip":...}} (nested, as sds-normalize writes)."""
-    doc = {}
-    for k, v in fields.items():
-        parts = k.split("__")
-        d = doc
-        for p in parts[:-1]:
-            d = d.setdefault(p, {})
-        d[parts[-1]] = v
-    return json.dumps(doc, ensure_ascii=False)
+rec = sds_test.nested_record
 
 
 def write(path, text):

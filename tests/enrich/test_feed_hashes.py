@@ -64,15 +64,7 @@ def values_by_event(folder):
     return out
 
 
-def rec(**fields):
-    doc = {}
-    for k, v in fields.items():
-        parts = k.split("__")
-        d = doc
-        for p in parts[:-1]:
-            d = d.setdefault(p, {})
-        d[parts[-1]] = v
-    return json.dumps(doc)
+rec = sds_test.nested_record
 
 
 def enrich(args, lines):

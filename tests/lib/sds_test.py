@@ -43,5 +43,18 @@ class ToolTest(unittest.TestCase):
         self.assertEqual(stats["in"], stats["out"] + stats["rejected"] + stats["filtered"], stats)
 
 
+def nested_record(**fields):
+    """nested_record(source__ip="1.2.3.4") -> '{"source":{"ip":"1.2.3.4"}}': "__" nests, as
+    sds-normalize's ECS records are nested."""
+    doc = {}
+    for k, v in fields.items():
+        parts = k.split("__")
+        d = doc
+        for p in parts[:-1]:
+            d = d.setdefault(p, {})
+        d[parts[-1]] = v
+    return json.dumps(doc, ensure_ascii=False)
+
+
 def main():
     unittest.main(verbosity=2)

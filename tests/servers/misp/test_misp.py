@@ -73,15 +73,7 @@ def recent_event(path, ip, to_ids=True):
         json.dump(ev, f)
 
 
-def rec(**kv):
-    doc = {}
-    for k, v in kv.items():
-        parts = k.split("__")
-        d = doc
-        for p in parts[:-1]:
-            d = d.setdefault(p, {})
-        d[parts[-1]] = v
-    return json.dumps(doc)
+rec = sds_test.nested_record
 
 
 def test_ca_and_server_cert(d):
