@@ -8,17 +8,15 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 import sds_test  # noqa: E402
 from scan_helpers import V4, Listener  # noqa: E402
-from test_tls import Pki  # noqa: E402
+from test_tls import Pki, Server  # noqa: E402
 
 MAN = os.path.join(sds_test.SOURCE_DIR, "man", "sds-scan.1.in")
 OPENSSL = shutil.which("openssl")
@@ -61,33 +59,6 @@ ENVIRONMENT = {
     CERTS: {"SDS_TLS": "true"},
     STAGES: {"SDS_RATE": "0"},
 }
-
-
-class TlsServer:
-    """openssl s_server on a free port of `host`."""
-
-    def __init__(self, host, cert, key):
-        s = socket.socket()
-        s.bind((host, 0))
-        self.port = s.getsockname()[1]
-        s.close()
-        self.p = subprocess.Popen([OPENSSL, "s_server", "-accept", f"{host}:{self.port}", "-cert", cert, "-key", key,
-                                   "-quiet", "-naccept", "1000"],
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            if self.p.poll() is not None:
-                raise RuntimeError("s_server did not start")
-            try:
-                socket.create_connection((host, self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("s_server did not listen")
-
-    def close(self):
-        self.p.kill()
-        self.p.wait()
 
 
 class ManExamples(sds_test.ToolTest):
@@ -178,7 +149,7 @@ class ManExamples(sds_test.ToolTest):
         self.assertEqual(again[b.port], "closed")
 
         # Certificates checked against the internal CA: trusted, so no untrusted_chain finding.
-        srv = TlsServer(V4, cert, key)
+        srv = Server(cert, key, host=V4)
         self.closers.append(srv.close)
         self.write("web-hosts.txt", json.dumps({"destination": {"ip": V4, "port": srv.port}}) + "\n")
         r = self.run_example(CERTS)
@@ -191,7 +162,7 @@ class ManExamples(sds_test.ToolTest):
         self.assertNotIn("tls.self_signed", [f["id"] for f in findings])
 
         # Two stages on 127.0.0.2: the open ports, then TLS on each of them.
-        srv2 = TlsServer(V4B, cert, key)
+        srv2 = Server(cert, key, host=V4B)
         self.closers.append(srv2.close)
         plain = self.listener(V4B, banner=b"")
         r = self.run_example(STAGES)

@@ -17,7 +17,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 import sds_test  # noqa: E402
-from scan_helpers import V4, closed_ports  # noqa: E402
+from scan_helpers import V4  # noqa: E402
 
 SCAN = sds_test.tool("sds-scan")
 OPENSSL = shutil.which("openssl")
@@ -53,19 +53,24 @@ class Pki:
 
 
 class Server:
-    """openssl s_server on a free port of 127.0.0.1."""
+    """openssl s_server on a free port of `host` (127.0.0.1 unless given)."""
 
-    def __init__(self, cert, key, extra=()):
-        self.port = closed_ports(V4, 1)[0]
-        self.p = subprocess.Popen([OPENSSL, "s_server", "-accept", f"{V4}:{self.port}", "-cert", cert, "-key", key,
+    def __init__(self, cert, key, extra=(), host=V4):
+        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        s.bind((host, 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self.err = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server never blocks on it
+        self.p = subprocess.Popen([OPENSSL, "s_server", "-accept", f"{host}:{self.port}", "-cert", cert, "-key", key,
                                    "-quiet", "-naccept", "1000"] + list(extra),
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.err)
         deadline = time.time() + 10
         while time.time() < deadline:
             if self.p.poll() is not None:
-                raise RuntimeError("s_server did not start: " + self.p.stderr.read().decode())
+                self.err.seek(0)
+                raise RuntimeError("s_server did not start: " + self.err.read().decode(errors="replace"))
             try:
-                socket.create_connection((V4, self.port), timeout=0.2).close()
+                socket.create_connection((host, self.port), timeout=0.2).close()
                 return
             except OSError:
                 time.sleep(0.05)
@@ -74,7 +79,7 @@ class Server:
     def close(self):
         self.p.kill()
         self.p.wait()
-        self.p.stderr.close()
+        self.err.close()
 
 
 def openssl_facts(pem):
