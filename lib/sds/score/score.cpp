@@ -11,6 +11,7 @@
 #include "sds/core/ip.hpp"
 #include "sds/json/escape.hpp"
 #include "sds/score/eval.hpp"
+#include "sds/score/splice.hpp"
 
 namespace sds::score {
 
@@ -64,47 +65,61 @@ public:
     }
     const fields& flds() const { return f_; }
 
-    verdict process(const io::record& r, json::patch& edits) override {
-        pair p;
-        switch (extract(r.doc, f_, p, scratch_)) {
+    // Scores the record; afterwards scored() tells whether it has values to write.
+    verdict evaluate(const io::record& r) {
+        scored_now_ = false;
+        switch (extract(r.doc, f_, p_, scratch_)) {
             case extract_result::no_entity:
             case extract_result::no_address: ++unscored_; return {};
             case extract_result::malformed_address: return {true, fmt::format("malformed address in {}", f_.ip)};
             case extract_result::ok: break;
         }
-        result res = scorer_.score(p);
-        if (impossible_travel(hist_.positions(), p, opt_.travel)) {
-            res.reasons |= reason_travel;
-            res.score += 3.0;
-            res.risk = risk_of(res.score);
+        res_ = scorer_.score(p_);
+        if (impossible_travel(hist_.positions(), p_, opt_.travel)) {
+            res_.reasons |= reason_travel;
+            res_.score += 3.0;
+            res_.risk = risk_of(res_.score);
         }
-        if (opt_.learn) hist_.learn(p, now_);
+        if (opt_.learn) hist_.learn(p_, now_);
         ++scored_;
-        bool flagged = res.risk >= opt_.threshold;
-        flagged_ += flagged;
-        // sds.anomaly is written as one object, formatted straight into the patch's arena: one
-        // edit instead of eight, no per-record strings. (An sds.anomaly already in the record,
-        // from an earlier run, is replaced as a whole.)
-        edits.set_with("sds.anomaly", [&](std::string& o) {
-            o += "{\"score\":";
-            append_number(o, res.score);
-            if (res.raw) {
-                o += ",\"raw\":";
-                append_number(o, *res.raw);
-            }
-            o += ",\"entity\":";
-            json::append_string_lossy(o, p.entity);
-            o += ",\"ip\":";
-            append_address(o, p.addr);
-            o += ",\"model\":";
-            o += model_id_json_;
-            o += ",\"reasons\":";
-            append_reasons(o, res.reasons);
-            o += flagged ? ",\"flagged\":true}" : ",\"flagged\":false}";
-        });
-        edits.set_with("event.risk_score",
-                       [&](std::string& o) { append_number(o, std::round(res.risk * 100) / 100); });
+        flagged_now_ = res_.risk >= opt_.threshold;
+        flagged_ += flagged_now_;
+        scored_now_ = true;
         return {};
+    }
+    bool scored() const noexcept { return scored_now_; }
+    // The values of the record just evaluated, appended as JSON.
+    // sds.anomaly is written as one object: an sds.anomaly already in the record, from an
+    // earlier run, is replaced as a whole.
+    void write_anomaly(std::string& o) const {
+        o += "{\"score\":";
+        append_number(o, res_.score);
+        if (res_.raw) {
+            o += ",\"raw\":";
+            append_number(o, *res_.raw);
+        }
+        o += ",\"entity\":";
+        json::append_string_lossy(o, p_.entity);
+        o += ",\"ip\":";
+        append_address(o, p_.addr);
+        o += ",\"model\":";
+        o += model_id_json_;
+        o += ",\"reasons\":";
+        append_reasons(o, res_.reasons);
+        o += flagged_now_ ? ",\"flagged\":true}" : ",\"flagged\":false}";
+    }
+    void write_risk(std::string& o) const { append_number(o, std::round(res_.risk * 100) / 100); }
+    // The values as edits, formatted straight into the patch's arena (one edit for the whole
+    // sds.anomaly object, no per-record strings).
+    void add_edits(json::patch& edits) const {
+        edits.set_with("sds.anomaly", [&](std::string& o) { write_anomaly(o); });
+        edits.set_with("event.risk_score", [&](std::string& o) { write_risk(o); });
+    }
+
+    verdict process(const io::record& r, json::patch& edits) override {
+        verdict v = evaluate(r);
+        if (scored_now_) add_edits(edits);
+        return v;
     }
 
     status finish(cli::tool& t) override {
@@ -123,6 +138,9 @@ private:
     fields f_;
     std::string model_id_json_;  // the model id, serialised once
     std::string scratch_;
+    pair p_;  // the record just evaluated
+    result res_;
+    bool scored_now_ = false, flagged_now_ = false;
     time::millis now_ = time::now();
     uint64_t scored_ = 0, unscored_ = 0, flagged_ = 0;
 };
@@ -282,18 +300,11 @@ std::unique_ptr<record_stage> make_anomaly_stage(cli::tool& t, const options& o,
     return st;
 }
 
-exit_code run_score(cli::tool& t, options& o, std::vector<std::unique_ptr<record_stage>> extra) {
-    exit_code err;
-    std::vector<std::unique_ptr<record_stage>> stages;
-    // Anomaly scoring runs when asked for (--model/--learn), or when nothing else was asked.
-    if (!o.model.empty() || o.learn || extra.empty()) {
-        auto a = make_anomaly_stage(t, o, err);
-        if (!a) return err;
-        stages.push_back(std::move(a));
-    }
-    for (auto& s : extra) stages.push_back(std::move(s));
-    json::patch edits;
-    exit_code result = cli::read_records(t, o.inputs, [&](const io::record& r) -> status {
+namespace {
+// Every stage in turn on each record, their edits applied by json::patch.
+exit_code run_stages(cli::tool& t, const options& o, std::vector<std::unique_ptr<record_stage>>& stages,
+                     json::patch& edits) {
+    return cli::read_records(t, o.inputs, [&](const io::record& r) -> status {
         edits.clear();
         for (auto& s : stages) {
             verdict v = s->process(r, edits);
@@ -314,6 +325,50 @@ exit_code run_score(cli::tool& t, options& o, std::vector<std::unique_ptr<record
         ++t.count().out;
         return {};
     });
+}
+}  // namespace
+
+exit_code run_score(cli::tool& t, options& o, std::vector<std::unique_ptr<record_stage>> extra) {
+    exit_code err;
+    std::vector<std::unique_ptr<record_stage>> stages;
+    anomaly_stage* alone = nullptr;  // the anomaly stage when it is the only one
+    // Anomaly scoring runs when asked for (--model/--learn), or when nothing else was asked.
+    if (!o.model.empty() || o.learn || extra.empty()) {
+        auto a = make_anomaly_stage(t, o, err);
+        if (!a) return err;
+        if (extra.empty()) alone = static_cast<anomaly_stage*>(a.get());  // it makes nothing else
+        stages.push_back(std::move(a));
+    }
+    for (auto& s : extra) stages.push_back(std::move(s));
+    json::patch edits;
+    exit_code result;
+    if (alone) {
+        // Anomaly scoring alone: the values are spliced into the record's text by the scoring
+        // writer (splice.hpp), json::patch only for the shapes it leaves to it.
+        anomaly_stage& a = *alone;
+        result = cli::read_records(t, o.inputs, [&](const io::record& r) -> status {
+            verdict v = a.evaluate(r);
+            if (v.reject) {
+                t.reject(v.reason, r.source, r.line, r.text);
+                return {};
+            }
+            std::string& out = t.out().buffer();
+            if (!a.scored()) {
+                out.append(r.text);
+            } else if (!splice_anomaly(r.text, r.doc, out, [&](std::string& s) { a.write_anomaly(s); },
+                                       [&](std::string& s) { a.write_risk(s); })) {
+                edits.clear();
+                a.add_edits(edits);
+                edits.apply(r.text, r.doc, out);
+            }
+            out += '\n';
+            t.out().commit();
+            ++t.count().out;
+            return {};
+        });
+    } else {
+        result = run_stages(t, o, stages, edits);
+    }
     for (auto& s : stages) {
         if (auto st = s->finish(t); !st) {
             t.error(st.err().message);

@@ -1,0 +1,89 @@
+// The scoring writer (splice.hpp) against json::patch: whatever it writes must be byte for byte
+// what json::patch writes for the same two edits, and it must hand every other shape back.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "sds/json/patch.hpp"
+#include "sds/score/splice.hpp"
+
+using namespace sds;
+
+namespace {
+
+constexpr std::string_view anomaly = R"({"score":1.5,"entity":"alice","reasons":["address"],"flagged":false})";
+constexpr std::string_view risk = "18.24";
+
+std::string with_patch(simdjson::dom::parser& parser, const std::string& record) {
+    simdjson::dom::element doc = parser.parse(record).value();
+    json::patch edits;
+    edits.set_raw("sds.anomaly", anomaly);
+    edits.set_raw("event.risk_score", risk);
+    std::string out = "prefix|";
+    edits.apply(record, doc, out);
+    return out;
+}
+
+// The splice's output (after "prefix|", which it must keep), or "declined" with the prefix intact.
+std::string with_splice(simdjson::dom::parser& parser, const std::string& record) {
+    simdjson::dom::element doc = parser.parse(record).value();
+    std::string out = "prefix|";
+    bool done = score::splice_anomaly(record, doc, out, [](std::string& o) { o.append(anomaly); },
+                                      [](std::string& o) { o.append(risk); });
+    if (!done) return out == "prefix|" ? "declined" : "declined but wrote " + out;
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("score splice: the usual shapes are written exactly as json::patch writes them") {
+    const std::vector<std::string> records = {
+        R"({"@timestamp":"2024-03-11T00:48:50.220Z","event":{"action":"login"},"user":{"name":"u1"},"source":{"ip":"1.2.3.4"}})",
+        R"({"user":{"name":"u1"},"source":{"ip":"1.2.3.4"}})",
+        R"({"event":{"action":"login"}})",
+        R"({"event":{}})",
+        R"({"event":{ }, "user":{"name":"u1"}})",
+        R"({"user":{"name":"u1"},"event":{"action":"login","kind":"event"}})",
+        R"({})",
+        R"( { } )",
+        R"({ "a" : 1 , "event" : { "action" : "x" , "b" : [1, {"c":"}"}] } , "z" : "q\"}" } )",
+        R"({"a":"x\"event\":{","event":{"k":"v\\"},"b":[{"event":1}]})",
+        R"({"eventName":"ConsoleLogin","sourceIPAddress":"1.2.3.4","userIdentity":{"arn":"arn:aws:iam::1:user/a"}})",
+        R"({"events":{"risk_score":1},"sd":2,"sdsx":3})",
+        R"({"event":{"risk_scores":1,"risk_scor":2},"x":null})",
+        R"({"a":true,"b":false,"c":-1.5e3,"event":{"x":[]},"d":{}}   )",
+        "{\"event\":{\"action\":\"login\"},\n\t\"user\":{\"name\":\"u1\"}\r\n}",
+    };
+    simdjson::dom::parser parser;
+    for (const auto& r : records) {
+        CAPTURE(r);
+        CHECK(with_splice(parser, r) == with_patch(parser, r));
+    }
+}
+
+TEST_CASE("score splice: shapes for json::patch are handed back with nothing written") {
+    const std::vector<std::string> records = {
+        R"({"sds":{"anomaly":{"score":1}},"event":{"action":"login"}})",  // an earlier run's values
+        R"({"sds":{"other":1}})",
+        R"({"event":{"risk_score":12,"action":"login"}})",                  // replaced in place
+        R"({"event":"login"})",                                              // not an object
+        R"({"event":[1,2]})",
+        R"({"ev\u0065nt":{"action":"login"}})",                              // the same key, written otherwise
+        R"({"s\u0064s":{"x":1}})",
+        R"({"event":{"risk\u005fscore":1}})",
+    };
+    simdjson::dom::parser parser;
+    for (const auto& r : records) {
+        CAPTURE(r);
+        std::string s = with_splice(parser, r);
+        if (s == "declined") continue;
+        // A shape it did take must still be written as json::patch writes it.
+        CHECK(s == with_patch(parser, r));
+    }
+    // These the writer must not take.
+    CHECK(with_splice(parser, R"({"sds":{"anomaly":{"score":1}},"event":{"action":"login"}})") == "declined");
+    CHECK(with_splice(parser, R"({"event":{"risk_score":12,"action":"login"}})") == "declined");
+    CHECK(with_splice(parser, R"({"event":"login"})") == "declined");
+    CHECK(with_splice(parser, R"({"ev\u0065nt":{"action":"login"}})") == "declined");
+}
