@@ -61,6 +61,7 @@ public:
         : opt_(o), model_(std::move(m)), hist_(std::move(h)), scorer_(model_ ? &*model_ : nullptr, o.learn ? &hist_ : nullptr) {
         f_ = resolve_fields(o, model_ ? &*model_ : nullptr);
         f_.time_always = o.learn;  // else only impossible travel needs it, and only with a location
+        fx_.emplace(f_);
         json::append_string_lossy(model_id_json_, model_ ? model_->id() : std::string("online"));
     }
     const fields& flds() const { return f_; }
@@ -68,7 +69,7 @@ public:
     // Scores the record; afterwards scored() tells whether it has values to write.
     verdict evaluate(const io::record& r) {
         scored_now_ = false;
-        switch (extract(r.doc, f_, p_, scratch_)) {
+        switch (fx_->extract(r.doc, p_, scratch_)) {
             case extract_result::no_entity:
             case extract_result::no_address: ++unscored_; return {};
             case extract_result::malformed_address: return {true, fmt::format("malformed address in {}", f_.ip)};
@@ -136,6 +137,7 @@ private:
     history hist_;
     scorer scorer_;
     fields f_;
+    std::optional<extractor> fx_;  // f_'s paths, prepared once
     std::string model_id_json_;  // the model id, serialised once
     std::string scratch_;
     pair p_;  // the record just evaluated
@@ -168,24 +170,30 @@ void append_number(std::string& s, double v) {
     // negative zero go through fmt, which rounds the exact binary value.
     double scaled = v * 1e4;
     if (std::abs(scaled) < 1e9) {  // the product's error stays far below the tie margin
-        double r = std::nearbyint(scaled);
-        if (std::abs(std::abs(scaled - std::trunc(scaled)) - 0.5) > 1e-6) {
-            auto n = static_cast<long long>(r);
+        // Integer part by conversion (exact below 1e9) and the fraction by subtraction (exact):
+        // away from a tie, rounding to nearest is the integer part stepped by the fraction.
+        auto t = static_cast<long long>(scaled);
+        double frac = scaled - static_cast<double>(t);
+        if (std::abs(std::abs(frac) - 0.5) > 1e-6) {
+            long long n = t + (frac > 0.5 ? 1 : frac < -0.5 ? -1 : 0);
             if (n == 0) {
                 s.push_back('0');
                 return;
             }
-            if (n < 0) s.push_back('-'), n = -n;
+            // Digits from the right into a buffer, then one append.
             char buf[24];
-            int len = 0;
+            int pos = sizeof buf;
+            bool negative = n < 0;
+            if (negative) n = -n;
             long long ip = n / 10000, fp = n % 10000;
             int decimals = 4;
             while (decimals > 0 && fp % 10 == 0) fp /= 10, --decimals;
-            for (int d = 0; d < decimals; ++d) buf[len++] = char('0' + fp % 10), fp /= 10;
-            if (decimals) buf[len++] = '.';
-            do buf[len++] = char('0' + ip % 10), ip /= 10;
+            for (int d = 0; d < decimals; ++d) buf[--pos] = char('0' + fp % 10), fp /= 10;
+            if (decimals) buf[--pos] = '.';
+            do buf[--pos] = char('0' + ip % 10), ip /= 10;
             while (ip);
-            while (len) s.push_back(buf[--len]);
+            if (negative) buf[--pos] = '-';
+            s.append(buf + pos, sizeof buf - pos);
             return;
         }
     }
@@ -389,9 +397,10 @@ exit_code run_train(cli::tool& t, options& o) {
     trainer tr(o.train);
     std::string scratch;
     pair p;
+    const extractor fx(f);
     auto t0 = std::chrono::steady_clock::now();
     exit_code result = cli::read_records(t, o.train_inputs, [&](const io::record& r) -> status {
-        switch (extract(r.doc, f, p, scratch)) {
+        switch (fx.extract(r.doc, p, scratch)) {
             case extract_result::ok:
                 tr.add(p);
                 ++t.count().out;

@@ -1,11 +1,15 @@
+// The scoring fast paths against the general code they stand in for.
 // The scoring writer (splice.hpp) against json::patch: whatever it writes must be byte for byte
 // what json::patch writes for the same two edits, and it must hand every other shape back.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <string>
 #include <vector>
 
+#include "sds/core/ip.hpp"
 #include "sds/json/patch.hpp"
+#include "sds/score/features.hpp"
 #include "sds/score/splice.hpp"
 
 using namespace sds;
@@ -86,4 +90,30 @@ TEST_CASE("score splice: shapes for json::patch are handed back with nothing wri
     CHECK(with_splice(parser, R"({"event":{"risk_score":12,"action":"login"}})") == "declined");
     CHECK(with_splice(parser, R"({"event":"login"})") == "declined");
     CHECK(with_splice(parser, R"({"ev\u0065nt":{"action":"login"}})") == "declined");
+}
+
+TEST_CASE("score extract: the in-place dotted quad parser agrees with ip::parse") {
+    std::vector<std::string> texts = {"0.0.0.0", "255.255.255.255", "1.2.3.4", "10.0.0.1", "192.168.100.200",
+                                      "01.2.3.4", "1.2.3.04", "00.0.0.0", "256.1.1.1", "1.2.3.256", "1.2.3",
+                                      "1.2.3.4.5", "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.4 ", " 1.2.3.4", "1.2.3.4%eth0",
+                                      "1234.1.1.1", "1.2.3.4a", "a.b.c.d", "::ffff:1.2.3.4", "1.2.3.-4", "1.2.3.+4",
+                                      "999.999.999.999", "0x1.2.3.4", ""};
+    // And every part value in every position, with and without a leading zero.
+    for (int x = 0; x < 300; ++x) {
+        texts.push_back(fmt::format("{}.7.8.9", x));
+        texts.push_back(fmt::format("7.{}.8.{}", x, 300 - x));
+        texts.push_back(fmt::format("7.8.9.0{}", x));
+    }
+    int taken = 0;
+    for (const auto& s : texts) {
+        CAPTURE(s);
+        ip::address a;
+        if (score::parse_plain_v4(s, a)) {
+            ++taken;
+            auto b = ip::parse(s);
+            REQUIRE(b.has_value());
+            CHECK(a == *b);
+        }
+    }
+    CHECK(taken == 5 + 256 + 211);  // the five plain ones, x in 0-255, x in 45-255 (300 - x <= 255)
 }
