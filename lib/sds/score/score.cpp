@@ -66,16 +66,26 @@ public:
     }
     const fields& flds() const { return f_; }
 
-    // Scores the record; afterwards scored() tells whether it has values to write.
-    verdict evaluate(const io::record& r) {
-        scored_now_ = false;
-        switch (fx_->extract(r.doc, p_, scratch_)) {
+    // Reads the record's pair into `p` and starts its table loads (scorer::prepare): the first
+    // half of evaluate(), for callers that read the next record before scoring this one. `ok`
+    // is false when the record is left unscored (counted) or rejected (the verdict).
+    verdict read(const io::record& r, pair& p, lookups& l, bool& ok) {
+        ok = false;
+        switch (fx_->extract(r.doc, p, scratch_)) {
             case extract_result::no_entity:
             case extract_result::no_address: ++unscored_; return {};
             case extract_result::malformed_address: return {true, fmt::format("malformed address in {}", f_.ip)};
             case extract_result::ok: break;
         }
-        res_ = scorer_.score(p_);
+        scorer_.prepare(p, l);
+        ok = true;
+        return {};
+    }
+    // The second half: scores a pair read by read() (pairs in input order: the history and the
+    // last positions follow the records); the values are then written by write_anomaly/write_risk.
+    void score(const pair& p, lookups& l) {
+        p_ = p;
+        res_ = scorer_.score(p_, l);
         if (impossible_travel(hist_.positions(), p_, opt_.travel)) {
             res_.reasons |= reason_travel;
             res_.score += 3.0;
@@ -85,8 +95,13 @@ public:
         ++scored_;
         flagged_now_ = res_.risk >= opt_.threshold;
         flagged_ += flagged_now_;
-        scored_now_ = true;
-        return {};
+    }
+    // Both halves; afterwards scored() tells whether the record has values to write.
+    verdict evaluate(const io::record& r) {
+        lookups l;
+        verdict v = read(r, p_, l, scored_now_);
+        if (scored_now_) score(p_, l);
+        return v;
     }
     bool scored() const noexcept { return scored_now_; }
     // The values of the record just evaluated, appended as JSON.
@@ -352,19 +367,55 @@ exit_code run_score(cli::tool& t, options& o, std::vector<std::unique_ptr<record
     exit_code result;
     if (alone) {
         // Anomaly scoring alone: the values are spliced into the record's text by the scoring
-        // writer (splice.hpp), json::patch only for the shapes it leaves to it.
+        // writer (splice.hpp), json::patch only for the shapes it leaves to it. Each record is
+        // read (its table loads started) and its head written before the record ahead of it is
+        // scored and finished, so the loads of the two overlap; the held record keeps copies of
+        // what it needs from the parsed one (its entity and the text after "event").
         anomaly_stage& a = *alone;
+        struct held {
+            pair p;
+            lookups l;
+            splice_plan plan;
+            std::string entity, rest;
+        };
+        held slots[2];
+        held* pending = nullptr;  // read, head written, not scored yet
+        int next = 0;
+        auto write_anomaly = [&](std::string& s) { a.write_anomaly(s); };
+        auto write_risk = [&](std::string& s) { a.write_risk(s); };
+        auto finish_pending = [&] {
+            if (!pending) return;
+            held& h = *pending;
+            pending = nullptr;
+            a.score(h.p, h.l);
+            std::string& out = t.out().buffer();
+            splice_tail(h.plan, out, write_anomaly, write_risk);
+            out += '\n';
+            t.out().commit();
+            ++t.count().out;
+        };
         result = cli::read_records(t, o.inputs, [&](const io::record& r) -> status {
-            verdict v = a.evaluate(r);
+            held& h = slots[next];
+            bool ok = false;
+            verdict v = a.read(r, h.p, h.l, ok);
             if (v.reject) {
                 t.reject(v.reason, r.source, r.line, r.text);
                 return {};
             }
+            finish_pending();
             std::string& out = t.out().buffer();
-            if (!a.scored()) {
+            if (!ok) {
                 out.append(r.text);
-            } else if (!splice_anomaly(r.text, r.doc, out, [&](std::string& s) { a.write_anomaly(s); },
-                                       [&](std::string& s) { a.write_risk(s); })) {
+            } else if (splice_head(r.text, r.doc, out, h.plan)) {
+                h.entity.assign(h.p.entity);  // the parser's buffers are reused by the next record
+                h.p.entity = h.entity;
+                h.rest.assign(h.plan.rest);
+                h.plan.rest = h.rest;
+                pending = &h;
+                next ^= 1;
+                return {};
+            } else {
+                a.score(h.p, h.l);
                 edits.clear();
                 a.add_edits(edits);
                 edits.apply(r.text, r.doc, out);
@@ -374,6 +425,7 @@ exit_code run_score(cli::tool& t, options& o, std::vector<std::unique_ptr<record
             ++t.count().out;
             return {};
         });
+        finish_pending();
     } else {
         result = run_stages(t, o, stages, edits);
     }

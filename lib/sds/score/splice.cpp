@@ -1,11 +1,37 @@
 #include "sds/score/splice.hpp"
 
+#include <emmintrin.h>
+
 #include <cstring>
 
-namespace sds::score::splice_detail {
+namespace sds::score {
 
+namespace {
+
+// The record is valid JSON (the reader parsed it), so any correct skip finds the same ends as
+// json::patch's.
+inline bool is_ws(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+inline size_t skip_ws(std::string_view s, size_t i) noexcept {
+    while (i < s.size() && is_ws(s[i])) ++i;
+    return i;
+}
+
+// s[i] == '"': the index past the closing quote.
 size_t skip_string(std::string_view s, size_t i) noexcept {
     ++i;
+    // 16 bytes at a time while they lie inside the text: the first quote or backslash.
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    while (i + 16 <= s.size()) {
+        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+        auto hits = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash))));
+        if (hits == 0) {
+            i += 16;
+            continue;
+        }
+        i += static_cast<size_t>(__builtin_ctz(hits));
+        if (s[i] == '"') return i + 1;
+        i += 2;  // an escape: the backslash and the character it escapes
+    }
     while (i < s.size()) {
         char c = s[i];
         if (c == '"') return i + 1;
@@ -14,6 +40,7 @@ size_t skip_string(std::string_view s, size_t i) noexcept {
     return s.size();
 }
 
+// The index past the value starting at i.
 size_t skip_value(std::string_view s, size_t i) noexcept {
     if (i >= s.size()) return i;
     char c = s[i];
@@ -36,8 +63,6 @@ size_t skip_value(std::string_view s, size_t i) noexcept {
     return i;
 }
 
-namespace {
-
 // One member of an object's text: s[key_start, key_end) the quoted key, s[value_start,
 // value_end) the value; returns the index of the next member's key (or of the closing brace).
 struct member {
@@ -58,8 +83,18 @@ inline bool key_is(std::string_view s, const member& m, std::string_view name) n
     return m.key_end - m.key_start == name.size() + 2 && std::memcmp(s.data() + m.key_start + 1, name.data(), name.size()) == 0;
 }
 
-}  // namespace
+// Where the edited "event" member is: s[key_start, key_end) its quoted key, s[value_start,
+// value_end) its object value, `rest` the record's text after it (from the next member to
+// before the closing brace; empty when it was the last).
+struct event_member {
+    size_t key_start, key_end, value_start, value_end;
+    std::string_view rest;
+};
 
+// Finds the first member of the record `s` (from its opening brace) whose key is written
+// "event", appending '{' and the members before it, each followed by a comma (json::patch's
+// way: whitespace between members dropped). False when there is none or its value is not an
+// object (then json::patch must do it; the caller cuts `out` back).
 bool find_event(std::string_view s, std::string& out, event_member& e) {
     out.push_back('{');
     size_t i = skip_ws(s, 1);
@@ -86,6 +121,8 @@ bool find_event(std::string_view s, std::string& out, event_member& e) {
     return false;
 }
 
+// Appends '{' and the event object's members, each followed by a comma; false when it already
+// has a "risk_score" (then json::patch replaces it in place).
 bool write_event_members(std::string_view obj, std::string& out) {
     out.push_back('{');
     size_t i = skip_ws(obj, 1);
@@ -100,6 +137,11 @@ bool write_event_members(std::string_view obj, std::string& out) {
     return true;
 }
 
+// Which of the edited top-level members the parsed record has (json::patch decides by the same
+// lookups whether the new members can simply follow the record's text).
+struct members_present {
+    bool object, sds, event;
+};
 members_present present(simdjson::dom::element doc) noexcept {
     members_present p{false, false, false};
     simdjson::dom::object obj;
@@ -113,4 +155,39 @@ members_present present(simdjson::dom::element doc) noexcept {
     return p;
 }
 
-}  // namespace sds::score::splice_detail
+}  // namespace
+
+bool splice_head(std::string_view record, simdjson::dom::element doc, std::string& out, splice_plan& plan) {
+    const members_present has = present(doc);
+    if (!has.object || has.sds) return false;
+    size_t start = skip_ws(record, 0);
+    size_t end = record.size();
+    while (end > start && is_ws(record[end - 1])) --end;
+    if (end == start || record[end - 1] != '}' || record[start] != '{') return false;
+    if (!has.event) {
+        size_t body_end = end - 1;
+        while (body_end > start + 1 && is_ws(record[body_end - 1])) --body_end;
+        out.append(record.data() + start, body_end - start);
+        out.append(body_end == start + 1 ? "\"sds\":{\"anomaly\":" : ",\"sds\":{\"anomaly\":");
+        plan = splice_plan{false, {}};
+        return true;
+    }
+    const size_t mark = out.size();
+    std::string_view s = record.substr(start);
+    event_member e;
+    if (!find_event(s, out, e)) {
+        out.resize(mark);
+        return false;
+    }
+    out.append(s.data() + e.key_start, e.key_end - e.key_start);
+    out.push_back(':');
+    if (!write_event_members(s.substr(e.value_start, e.value_end - e.value_start), out)) {
+        out.resize(mark);
+        return false;
+    }
+    out.append("\"risk_score\":");
+    plan = splice_plan{true, e.rest};
+    return true;
+}
+
+}  // namespace sds::score

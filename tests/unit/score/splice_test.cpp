@@ -64,6 +64,22 @@ TEST_CASE("score splice: the usual shapes are written exactly as json::patch wri
         CAPTURE(r);
         CHECK(with_splice(parser, r) == with_patch(parser, r));
     }
+    // Long strings (scanned 16 bytes at a time) with an escaped quote or backslash at every
+    // place, before "event", inside it and after it, and the record ending right after them.
+    for (int at = 0; at < 40; ++at) {
+        for (const char* esc : {"\\\"", "\\\\", "\\u0022"}) {
+            std::string v = std::string(size_t(at), 'x') + esc + std::string(size_t(40 - at), 'y');
+            const std::vector<std::string> shaped = {
+                "{\"a\":\"" + v + "\",\"event\":{\"k\":\"" + v + "\"},\"b\":\"" + v + "\"}",
+                "{\"" + v + "\":1,\"event\":{\"" + v + "\":\"" + v + "\"}}",
+                "{\"a\":[\"" + v + "\",{\"event\":\"" + v + "\"}],\"c\":\"" + v + "\"}",
+            };
+            for (const auto& r : shaped) {
+                CAPTURE(r);
+                CHECK(with_splice(parser, r) == with_patch(parser, r));
+            }
+        }
+    }
 }
 
 TEST_CASE("score splice: shapes for json::patch are handed back with nothing written") {
