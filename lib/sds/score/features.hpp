@@ -57,7 +57,7 @@ public:
 
 private:
     static constexpr size_t max_dots = 15;
-    std::optional<simdjson::dom::element> find_from(simdjson::dom::element e, size_t start, size_t first_dot) const noexcept;
+    bool find_from(simdjson::dom::element e, size_t start, size_t first_dot, simdjson::dom::element& out) const noexcept;
     std::string path_;
     std::vector<uint32_t> dots_;  // positions of the dots in path_
 };

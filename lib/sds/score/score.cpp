@@ -122,7 +122,8 @@ public:
         o += model_id_json_;
         o += ",\"reasons\":";
         append_reasons(o, res_.reasons);
-        o += flagged_now_ ? ",\"flagged\":true}" : ",\"flagged\":false}";
+        if (flagged_now_) o += ",\"flagged\":true}";  // two appends of literals: no strlen
+        else o += ",\"flagged\":false}";
     }
     void write_risk(std::string& o) const { append_number(o, std::round(res_.risk * 100) / 100); }
     // The values as edits, formatted straight into the patch's arena (one edit for the whole
