@@ -124,7 +124,6 @@ std::optional<simdjson::dom::element> field_path::find(simdjson::dom::element ro
     return std::nullopt;
 }
 
-// The rest of the path from `start` (its dots are dots_[first_dot...]) in the object `e`.
 namespace {
 // Names are short: a loop the compiler keeps inline beats a call to memcmp.
 inline bool same_bytes(const char* a, const char* b, size_t n) noexcept {
@@ -134,10 +133,27 @@ inline bool same_bytes(const char* a, const char* b, size_t n) noexcept {
 }
 }  // namespace
 
+std::optional<simdjson::dom::element> field_path::find(simdjson::dom::element root,
+                                                        std::span<const member_ref> members) const noexcept {
+    if (dots_.size() > max_dots) return json::find(root, path_);
+    simdjson::dom::element v;
+    if (find_among(members, 0, 0, v)) return v;
+    return std::nullopt;
+}
+
+// The rest of the path from `start` (its dots are dots_[first_dot...]) in the object `e`.
 bool field_path::find_from(simdjson::dom::element e, size_t start, size_t first_dot,
                            simdjson::dom::element& out) const noexcept {
     simdjson::dom::object obj;
     if (e.get_object().get(obj)) return false;
+    return find_among(obj, start, first_dot, out);
+}
+
+// The rest of the path from `start` (its dots are dots_[first_dot...]) among an object's
+// members (anything iterable as {key, value} in order).
+template <class Members>
+bool field_path::find_among(const Members& members, size_t start, size_t first_dot,
+                            simdjson::dom::element& out) const noexcept {
     const std::string_view rest = std::string_view(path_).substr(start);
     // The first member named by each split point's head, in the order of the split points.
     union heads {
@@ -145,7 +161,7 @@ bool field_path::find_from(simdjson::dom::element e, size_t start, size_t first_
         simdjson::dom::element e[max_dots];
     } head;
     uint32_t found = 0;  // bit k: head[k] (for dots_[first_dot + k]) is set
-    for (auto member : obj) {
+    for (const auto& member : members) {
         std::string_view key = member.key;
         if (key.size() >= rest.size()) {
             // The whole rest as one key outranks every split: the first such member is it.
@@ -214,8 +230,12 @@ extract_result extract(simdjson::dom::element doc, const fields& f, pair& out, s
 
 extract_result extractor::extract(simdjson::dom::element doc, pair& out, std::string& scratch) const {
     out = pair{};
+    root_.clear();
+    simdjson::dom::object obj;
+    if (!doc.get_object().get(obj))
+        for (auto m : obj) root_.push_back(member_ref{m.key, m.value});
     for (const auto& path : entity_) {
-        auto e = path.find(doc);
+        auto e = path.find(doc, root_);
         if (!e) continue;
         auto v = scalar_text(*e, scratch);
         if (v && !v->empty()) {
@@ -224,7 +244,7 @@ extract_result extractor::extract(simdjson::dom::element doc, pair& out, std::st
         }
     }
     if (out.entity.empty()) return extract_result::no_entity;
-    auto ipv = string_of(ip_.find(doc));
+    auto ipv = string_of(ip_.find(doc, root_));
     if (!ipv || ipv->empty()) return extract_result::no_address;
     if (!parse_plain_v4(*ipv, out.addr)) {
         auto a = ip::parse(*ipv);
@@ -233,7 +253,7 @@ extract_result extractor::extract(simdjson::dom::element doc, pair& out, std::st
         out.addr = *a;
     }
     out.entity_key = entity_hash(out.entity);
-    if (auto e = asn_.find(doc)) {
+    if (auto e = asn_.find(doc, root_)) {
         uint64_t n = 0;
         bool ok = false;
         if (e->is_uint64()) n = uint64_t(*e), ok = true;
@@ -249,10 +269,10 @@ extract_result extractor::extract(simdjson::dom::element doc, pair& out, std::st
         }
         if (ok && n > 0 && n <= 0xffffffffULL) out.asn = static_cast<uint32_t>(n);
     }
-    if (auto cc = string_of(country_.find(doc))) {
+    if (auto cc = string_of(country_.find(doc, root_))) {
         if (uint16_t p = pack_country(*cc)) out.country = p;
     }
-    if (auto loc = location_.find(doc); loc && loc->is_object()) {
+    if (auto loc = location_.find(doc, root_); loc && loc->is_object()) {
         auto lat = (*loc)["lat"], lon = (*loc)["lon"];
         double la = 0, lo = 0;
         if (!lat.error() && !lon.error() && lat.is_number() && lon.is_number()) {
@@ -262,7 +282,7 @@ extract_result extractor::extract(simdjson::dom::element doc, pair& out, std::st
         }
     }
     if (time_always_ || out.location)
-        if (auto ts = string_of(timestamp_.find(doc))) out.ts = time::parse_iso8601(*ts);
+        if (auto ts = string_of(timestamp_.find(doc, root_))) out.ts = time::parse_iso8601(*ts);
     return extract_result::ok;
 }
 

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,16 +49,25 @@ enum class extract_result { ok, no_entity, no_address, malformed_address };
 // A field path looked up as json::find looks it up ("a.b.c": the whole path as one key first,
 // then "a" + "b.c", "a.b" + "c", ..., the first member of each name, the first that yields a
 // value), found with one walk over each object's members instead of one per candidate name.
+struct member_ref {
+    std::string_view key;
+    simdjson::dom::element value;
+};
+
 class field_path {
 public:
     field_path() = default;
     explicit field_path(std::string path);
     std::optional<simdjson::dom::element> find(simdjson::dom::element root) const noexcept;
+    // The same, given also the root object's members in order (listed once for several paths).
+    std::optional<simdjson::dom::element> find(simdjson::dom::element root, std::span<const member_ref> members) const noexcept;
     const std::string& text() const noexcept { return path_; }
 
 private:
     static constexpr size_t max_dots = 15;
     bool find_from(simdjson::dom::element e, size_t start, size_t first_dot, simdjson::dom::element& out) const noexcept;
+    template <class Members>
+    bool find_among(const Members& members, size_t start, size_t first_dot, simdjson::dom::element& out) const noexcept;
     std::string path_;
     std::vector<uint32_t> dots_;  // positions of the dots in path_
 };
@@ -73,6 +83,7 @@ private:
     std::vector<field_path> entity_;
     field_path ip_, asn_, country_, location_, timestamp_;
     bool time_always_;
+    mutable std::vector<member_ref> root_;  // the record's top-level members, listed once for all paths
 };
 
 // Reads the pair out of a record (an extractor made for the one call).

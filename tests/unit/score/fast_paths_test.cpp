@@ -9,6 +9,7 @@
 
 #include "sds/core/ip.hpp"
 #include "sds/json/patch.hpp"
+#include "sds/json/path.hpp"
 #include "sds/score/features.hpp"
 #include "sds/score/splice.hpp"
 
@@ -132,4 +133,44 @@ TEST_CASE("score extract: the in-place dotted quad parser agrees with ip::parse"
         }
     }
     CHECK(taken == 5 + 256 + 211);  // the five plain ones, x in 0-255, x in 45-255 (300 - x <= 255)
+}
+
+TEST_CASE("score extract: field_path finds what json::find finds (dotted keys, nesting, duplicates, misses)") {
+    const std::vector<std::string> docs = {
+        R"({"a":{"b":{"c":1}},"a.b":{"c":2},"a.b.c":3})",
+        R"({"a":{"b":{"c":1}},"a.b":{"c":2}})",
+        R"({"a.b":{"c":2},"a":{"b":{"c":1}}})",
+        R"({"a":{"b.c":4},"a.b":{"c":2}})",
+        R"({"a":{"x":1},"a.b":{"c":2}})",
+        R"({"a":{"b":5},"a":{"b":{"c":6}}})",
+        R"({"a":7,"a.b":{"c":8}})",
+        R"({"source":{"ip":"1.2.3.4","as":{"number":1},"geo":{"country_iso_code":"DE"}},"source.geo":{"location":{"lat":1,"lon":2}}})",
+        R"({"source":{"geo":{"country_iso_code":"DE"}},"source.geo":{"location":9}})",
+        R"({"":{"x":10},"x":11,"a":{"":{"b":12}},"a.":{"b":13}})",
+        R"({"user":{"name":"u"},"user.name":"v"})",
+        R"([1,2])",
+        R"({})",
+    };
+    const std::vector<std::string> paths = {"a.b.c", "a.b", "a", "a.x", "a.b.c.d", "source.ip", "source.as.number",
+                                            "source.geo.country_iso_code", "source.geo.location", "source.geo.location.lat",
+                                            ".x", "a..b", "a.", "x", "user.name", "nope", "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q"};
+    simdjson::dom::parser parser;
+    auto text = [](std::optional<simdjson::dom::element> e) {
+        return e ? simdjson::minify(*e) : std::string("(none)");
+    };
+    for (const auto& d : docs) {
+        simdjson::dom::element doc = parser.parse(d).value();
+        std::vector<score::member_ref> members;
+        simdjson::dom::object obj;
+        if (!doc.get_object().get(obj))
+            for (auto m : obj) members.push_back(score::member_ref{m.key, m.value});
+        for (const auto& p : paths) {
+            CAPTURE(d);
+            CAPTURE(p);
+            score::field_path fp(p);
+            std::string want = text(json::find(doc, p));
+            CHECK(text(fp.find(doc)) == want);
+            CHECK(text(fp.find(doc, members)) == want);
+        }
+    }
 }
