@@ -1,6 +1,7 @@
 #include "sds/score/scorer.hpp"
 
 #include <cmath>
+#include <string_view>
 
 namespace sds::score {
 
@@ -12,7 +13,8 @@ constexpr double z_weight = 0.7;
 }  // namespace
 
 void append_reasons(std::string& out, uint32_t reasons) {
-    static constexpr const char* names[] = {"entity", "address", "prefix24", "prefix16", "asn", "country", "impossible_travel"};
+    static constexpr std::string_view names[] = {"entity", "address", "prefix24", "prefix16", "asn", "country",
+                                                 "impossible_travel"};  // views: no strlen per name
     out += '[';
     bool first = true;
     for (int i = 0; i < 7; ++i) {
