@@ -395,15 +395,15 @@ exit_code run_score(cli::tool& t, options& o, std::vector<std::unique_ptr<record
             t.out().commit();
             ++t.count().out;
         };
-        result = cli::read_records(t, o.inputs, [&](const io::record& r) -> status {
+        auto each = [&](const io::record& r) -> status {
             held& h = slots[next];
             bool ok = false;
             verdict v = a.read(r, h.p, h.l, ok);
+            finish_pending();
             if (v.reject) {
                 t.reject(v.reason, r.source, r.line, r.text);
                 return {};
             }
-            finish_pending();
             std::string& out = t.out().buffer();
             if (!ok) {
                 out.append(r.text);
@@ -425,7 +425,24 @@ exit_code run_score(cli::tool& t, options& o, std::vector<std::unique_ptr<record
             t.out().commit();
             ++t.count().out;
             return {};
-        });
+        };
+        try {
+            result = cli::read_records(t, o.inputs, each);
+        } catch (...) {
+            // A failure (say, writing a dead letter) while a record's head waits in the output:
+            // finish that record, as it was before the failure, so that whatever of the output
+            // is still written holds whole records only.
+            if (pending) {
+                held& h = *pending;
+                pending = nullptr;
+                a.score(h.p, h.l);
+                std::string& out = t.out().buffer();
+                splice_tail(h.plan, out, write_anomaly, write_risk);
+                out += '\n';
+                ++t.count().out;
+            }
+            throw;
+        }
         finish_pending();
     } else {
         result = run_stages(t, o, stages, edits);
