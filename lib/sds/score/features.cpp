@@ -232,7 +232,8 @@ extract_result extractor::extract(simdjson::dom::element doc, pair& out, std::st
     out = pair{};
     root_.clear();
     simdjson::dom::object obj;
-    if (!doc.get_object().get(obj))
+    root_object_ = !doc.get_object().get(obj);
+    if (root_object_)
         for (auto m : obj) root_.push_back(member_ref{m.key, m.value});
     for (const auto& path : entity_) {
         auto e = path.find(doc, root_);

@@ -78,12 +78,17 @@ public:
     explicit extractor(const fields& f);
     // `scratch` holds the entity text when it is a number.
     extract_result extract(simdjson::dom::element doc, pair& out, std::string& scratch) const;
+    // The top-level members of the record last given to extract() (empty when it was not an
+    // object), valid until the next call.
+    std::span<const member_ref> root_members() const noexcept { return root_; }
+    bool root_is_object() const noexcept { return root_object_; }
 
 private:
     std::vector<field_path> entity_;
     field_path ip_, asn_, country_, location_, timestamp_;
     bool time_always_;
     mutable std::vector<member_ref> root_;  // the record's top-level members, listed once for all paths
+    mutable bool root_object_ = false;
 };
 
 // Reads the pair out of a record (an extractor made for the one call).

@@ -104,6 +104,8 @@ public:
         return v;
     }
     bool scored() const noexcept { return scored_now_; }
+    // What the splice needs to know of the record just read, from the members read() listed.
+    members_present present() const noexcept { return score::present(fx_->root_is_object(), fx_->root_members()); }
     // The values of the record just evaluated, appended as JSON.
     // sds.anomaly is written as one object: an sds.anomaly already in the record, from an
     // earlier run, is replaced as a whole.
@@ -407,7 +409,7 @@ exit_code run_score(cli::tool& t, options& o, std::vector<std::unique_ptr<record
             std::string& out = t.out().buffer();
             if (!ok) {
                 out.append(r.text);
-            } else if (splice_head(r.text, r.doc, out, h.plan)) {
+            } else if (splice_head(r.text, a.present(), out, h.plan)) {
                 h.entity.assign(h.p.entity);  // the parser's buffers are reused by the next record
                 h.p.entity = h.entity;
                 h.rest.assign(h.plan.rest);

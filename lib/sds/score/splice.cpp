@@ -137,11 +137,8 @@ bool write_event_members(std::string_view obj, std::string& out) {
     return true;
 }
 
-// Which of the edited top-level members the parsed record has (json::patch decides by the same
-// lookups whether the new members can simply follow the record's text).
-struct members_present {
-    bool object, sds, event;
-};
+}  // namespace
+
 members_present present(simdjson::dom::element doc) noexcept {
     members_present p{false, false, false};
     simdjson::dom::object obj;
@@ -155,10 +152,20 @@ members_present present(simdjson::dom::element doc) noexcept {
     return p;
 }
 
-}  // namespace
+members_present present(bool object, std::span<const member_ref> members) noexcept {
+    members_present p{object, false, false};
+    for (const auto& m : members) {
+        if (m.key == "sds") p.sds = true;
+        else if (m.key == "event") p.event = true;
+    }
+    return p;
+}
 
 bool splice_head(std::string_view record, simdjson::dom::element doc, std::string& out, splice_plan& plan) {
-    const members_present has = present(doc);
+    return splice_head(record, present(doc), out, plan);
+}
+
+bool splice_head(std::string_view record, members_present has, std::string& out, splice_plan& plan) {
     if (!has.object || has.sds) return false;
     size_t start = skip_ws(record, 0);
     size_t end = record.size();

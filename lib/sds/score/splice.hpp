@@ -14,8 +14,11 @@
 //     ,"sds":{"anomaly":A}}
 #include <simdjson.h>
 
+#include <span>
 #include <string>
 #include <string_view>
+
+#include "sds/score/features.hpp"
 
 namespace sds::score {
 
@@ -31,6 +34,17 @@ struct splice_plan {
 // Appends the head of `record` (valid JSON, an object, parsed as `doc`); returns false, with
 // `out` unchanged, when the record's shape is one for json::patch.
 bool splice_head(std::string_view record, simdjson::dom::element doc, std::string& out, splice_plan& plan);
+
+// Which of the edited top-level members the parsed record has (json::patch decides by the same
+// lookups whether the new members can simply follow the record's text).
+struct members_present {
+    bool object, sds, event;
+};
+members_present present(simdjson::dom::element doc) noexcept;
+// The same from the record's top-level members already listed (extractor::root_members).
+members_present present(bool object, std::span<const member_ref> members) noexcept;
+// splice_head given what present() says of the record.
+bool splice_head(std::string_view record, members_present has, std::string& out, splice_plan& plan);
 
 // Appends the rest: with sds.anomaly = write_anomaly(out) and event.risk_score =
 // write_risk(out), each callable appending one JSON value to the string it is given.

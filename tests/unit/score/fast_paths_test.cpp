@@ -33,6 +33,14 @@ std::string with_patch(simdjson::dom::parser& parser, const std::string& record)
 // The splice's output (after "prefix|", which it must keep), or "declined" with the prefix intact.
 std::string with_splice(simdjson::dom::parser& parser, const std::string& record) {
     simdjson::dom::element doc = parser.parse(record).value();
+    // What the record has, from the parsed record and from its listed members, must agree.
+    std::vector<score::member_ref> members;
+    simdjson::dom::object obj;
+    bool object = !doc.get_object().get(obj);
+    if (object)
+        for (auto m : obj) members.push_back(score::member_ref{m.key, m.value});
+    auto a = score::present(doc), b = score::present(object, members);
+    CHECK((a.object == b.object && a.sds == b.sds && a.event == b.event));
     std::string out = "prefix|";
     bool done = score::splice_anomaly(record, doc, out, [](std::string& o) { o.append(anomaly); },
                                       [](std::string& o) { o.append(risk); });
