@@ -74,8 +74,9 @@ exit_code run_eval(cli::tool& t, options& o) {
     std::vector<stored_pair> pairs;
     std::string scratch;
     pair p;
+    const extractor fx(f);
     exit_code result = cli::read_records(t, o.eval_inputs, [&](const io::record& r) -> status {
-        switch (extract(r.doc, f, p, scratch)) {
+        switch (fx.extract(r.doc, p, scratch)) {
             case extract_result::ok:
                 pairs.push_back({p.entity_key, p.addr, p.asn, p.country});
                 ++t.count().out;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "sds/core/hash.hpp"
+#include "sds/json/escape.hpp"
 #include "sds/json/path.hpp"
 
 namespace sds::score {
@@ -84,24 +85,176 @@ static std::optional<ip::address> parse_zero_padded_v4(std::string_view s) {
     return ip::parse(fmt::format("{}.{}.{}.{}", v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255));
 }
 
+bool parse_plain_v4(std::string_view s, ip::address& a) noexcept {
+    if (s.size() < 7 || s.size() > 15) return false;
+    uint32_t v = 0;
+    size_t i = 0;
+    for (int part = 0; part < 4; ++part) {
+        if (part > 0) {
+            if (i >= s.size() || s[i] != '.') return false;
+            ++i;
+        }
+        size_t begin = i;
+        uint32_t x = 0;
+        while (i < s.size() && i - begin < 3 && s[i] >= '0' && s[i] <= '9') x = x * 10 + uint32_t(s[i++] - '0');
+        size_t digits = i - begin;
+        if (digits == 0 || x > 255 || (digits > 1 && s[begin] == '0')) return false;
+        v = v << 8 | x;
+    }
+    if (i != s.size()) return false;
+    a = ip::address{};
+    a.v4 = true;
+    a.bytes[10] = a.bytes[11] = 0xff;
+    a.bytes[12] = uint8_t(v >> 24);
+    a.bytes[13] = uint8_t(v >> 16);
+    a.bytes[14] = uint8_t(v >> 8);
+    a.bytes[15] = uint8_t(v);
+    return true;
+}
+
+field_path::field_path(std::string path) : path_(std::move(path)) {
+    for (size_t i = 0; i < path_.size(); ++i)
+        if (path_[i] == '.') dots_.push_back(static_cast<uint32_t>(i));
+}
+
+std::optional<simdjson::dom::element> field_path::find(simdjson::dom::element root) const noexcept {
+    if (dots_.size() > max_dots) return json::find(root, path_);
+    simdjson::dom::element v;
+    if (find_from(root, 0, 0, v)) return v;
+    return std::nullopt;
+}
+
+namespace {
+// Names are short: a loop the compiler keeps inline beats a call to memcmp.
+inline bool same_bytes(const char* a, const char* b, size_t n) noexcept {
+    for (size_t i = 0; i < n; ++i)
+        if (a[i] != b[i]) return false;
+    return true;
+}
+}  // namespace
+
+std::optional<simdjson::dom::element> field_path::find(simdjson::dom::element root,
+                                                        std::span<const member_ref> members) const noexcept {
+    if (dots_.size() > max_dots) return json::find(root, path_);
+    simdjson::dom::element v;
+    if (find_among(members, 0, 0, v)) return v;
+    return std::nullopt;
+}
+
+// The rest of the path from `start` (its dots are dots_[first_dot...]) in the object `e`.
+bool field_path::find_from(simdjson::dom::element e, size_t start, size_t first_dot,
+                           simdjson::dom::element& out) const noexcept {
+    simdjson::dom::object obj;
+    if (e.get_object().get(obj)) return false;
+    return find_among(obj, start, first_dot, out);
+}
+
+// The rest of the path from `start` (its dots are dots_[first_dot...]) among an object's
+// members (anything iterable as {key, value} in order).
+template <class Members>
+bool field_path::find_among(const Members& members, size_t start, size_t first_dot,
+                            simdjson::dom::element& out) const noexcept {
+    const std::string_view rest = std::string_view(path_).substr(start);
+    // The first member named by each split point's head, in the order of the split points.
+    union heads {
+        heads() {}  // left unset: only the entries marked in `found` are written and read
+        simdjson::dom::element e[max_dots];
+    } head;
+    uint32_t found = 0;  // bit k: head[k] (for dots_[first_dot + k]) is set
+    for (const auto& member : members) {
+        std::string_view key = member.key;
+        if (key.size() >= rest.size()) {
+            // The whole rest as one key outranks every split: the first such member is it.
+            if (key.size() == rest.size() && same_bytes(key.data(), rest.data(), key.size())) {
+                out = member.value;
+                return true;
+            }
+            continue;
+        }
+        if (rest[key.size()] != '.' || !same_bytes(key.data(), rest.data(), key.size())) continue;
+        size_t k = first_dot;
+        while (dots_[k] != start + key.size()) ++k;  // the dot ending the key (there is one)
+        if (!(found >> (k - first_dot) & 1)) {
+            found |= 1u << (k - first_dot);
+            head.e[k - first_dot] = member.value;
+        }
+    }
+    for (size_t k = first_dot; found; ++k) {
+        if (!(found >> (k - first_dot) & 1)) continue;
+        found &= ~(1u << (k - first_dot));
+        if (find_from(head.e[k - first_dot], dots_[k] + 1, k + 1, out)) return true;
+    }
+    return false;
+}
+
+namespace {
+
+std::optional<std::string_view> string_of(std::optional<simdjson::dom::element> e) {
+    std::string_view s;
+    if (!e || e->get_string().get(s)) return std::nullopt;
+    return s;
+}
+
+// A scalar as text, as json::find_scalar_text gives it.
+std::optional<std::string_view> scalar_text(simdjson::dom::element e, std::string& scratch) {
+    switch (e.type()) {
+        case simdjson::dom::element_type::STRING: return std::string_view(e);
+        case simdjson::dom::element_type::INT64:
+            scratch.clear();
+            json::append_int(scratch, int64_t(e));
+            return std::string_view(scratch);
+        case simdjson::dom::element_type::UINT64:
+            scratch.clear();
+            json::append_uint(scratch, uint64_t(e));
+            return std::string_view(scratch);
+        case simdjson::dom::element_type::DOUBLE:
+            scratch.clear();
+            json::append_double(scratch, double(e));
+            return std::string_view(scratch);
+        case simdjson::dom::element_type::BOOL: return bool(e) ? std::string_view("true") : std::string_view("false");
+        default: return std::nullopt;
+    }
+}
+
+}  // namespace
+
+extractor::extractor(const fields& f)
+    : ip_(f.ip), asn_(f.asn), country_(f.country), location_(f.location), timestamp_(f.timestamp),
+      time_always_(f.time_always) {
+    for (const auto& name : f.entity) entity_.emplace_back(name);
+}
+
 extract_result extract(simdjson::dom::element doc, const fields& f, pair& out, std::string& scratch) {
+    return extractor(f).extract(doc, out, scratch);
+}
+
+extract_result extractor::extract(simdjson::dom::element doc, pair& out, std::string& scratch) const {
     out = pair{};
-    for (const auto& name : f.entity) {
-        auto v = json::find_scalar_text(doc, name, scratch);
+    root_.clear();
+    simdjson::dom::object obj;
+    root_object_ = !doc.get_object().get(obj);
+    if (root_object_)
+        for (auto m : obj) root_.push_back(member_ref{m.key, m.value});
+    for (const auto& path : entity_) {
+        auto e = path.find(doc, root_);
+        if (!e) continue;
+        auto v = scalar_text(*e, scratch);
         if (v && !v->empty()) {
             out.entity = *v;
             break;
         }
     }
     if (out.entity.empty()) return extract_result::no_entity;
-    auto ipv = json::find_string(doc, f.ip);
+    auto ipv = string_of(ip_.find(doc, root_));
     if (!ipv || ipv->empty()) return extract_result::no_address;
-    auto a = ip::parse(*ipv);
-    if (!a) a = parse_zero_padded_v4(*ipv);
-    if (!a) return looks_like_address(*ipv) ? extract_result::malformed_address : extract_result::no_address;
-    out.addr = *a;
+    if (!parse_plain_v4(*ipv, out.addr)) {
+        auto a = ip::parse(*ipv);
+        if (!a) a = parse_zero_padded_v4(*ipv);
+        if (!a) return looks_like_address(*ipv) ? extract_result::malformed_address : extract_result::no_address;
+        out.addr = *a;
+    }
     out.entity_key = entity_hash(out.entity);
-    if (auto e = json::find(doc, f.asn)) {
+    if (auto e = asn_.find(doc, root_)) {
         uint64_t n = 0;
         bool ok = false;
         if (e->is_uint64()) n = uint64_t(*e), ok = true;
@@ -117,10 +270,10 @@ extract_result extract(simdjson::dom::element doc, const fields& f, pair& out, s
         }
         if (ok && n > 0 && n <= 0xffffffffULL) out.asn = static_cast<uint32_t>(n);
     }
-    if (auto cc = json::find_string(doc, f.country)) {
+    if (auto cc = string_of(country_.find(doc, root_))) {
         if (uint16_t p = pack_country(*cc)) out.country = p;
     }
-    if (auto loc = json::find(doc, f.location); loc && loc->is_object()) {
+    if (auto loc = location_.find(doc, root_); loc && loc->is_object()) {
         auto lat = (*loc)["lat"], lon = (*loc)["lon"];
         double la = 0, lo = 0;
         if (!lat.error() && !lon.error() && lat.is_number() && lon.is_number()) {
@@ -129,8 +282,8 @@ extract_result extract(simdjson::dom::element doc, const fields& f, pair& out, s
             out.location = std::array<double, 2>{la, lo};
         }
     }
-    if (f.time_always || out.location)
-        if (auto ts = json::find_string(doc, f.timestamp)) out.ts = time::parse_iso8601(*ts);
+    if (time_always_ || out.location)
+        if (auto ts = string_of(timestamp_.find(doc, root_))) out.ts = time::parse_iso8601(*ts);
     return extract_result::ok;
 }
 

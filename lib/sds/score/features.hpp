@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,12 +46,62 @@ struct pair {
 
 enum class extract_result { ok, no_entity, no_address, malformed_address };
 
-// Reads the pair out of a record. `scratch` holds the entity text when it is a number.
+// A field path looked up as json::find looks it up ("a.b.c": the whole path as one key first,
+// then "a" + "b.c", "a.b" + "c", ..., the first member of each name, the first that yields a
+// value), found with one walk over each object's members instead of one per candidate name.
+struct member_ref {
+    std::string_view key;
+    simdjson::dom::element value;
+};
+
+class field_path {
+public:
+    field_path() = default;
+    explicit field_path(std::string path);
+    std::optional<simdjson::dom::element> find(simdjson::dom::element root) const noexcept;
+    // The same, given also the root object's members in order (listed once for several paths).
+    std::optional<simdjson::dom::element> find(simdjson::dom::element root, std::span<const member_ref> members) const noexcept;
+    const std::string& text() const noexcept { return path_; }
+
+private:
+    static constexpr size_t max_dots = 15;
+    bool find_from(simdjson::dom::element e, size_t start, size_t first_dot, simdjson::dom::element& out) const noexcept;
+    template <class Members>
+    bool find_among(const Members& members, size_t start, size_t first_dot, simdjson::dom::element& out) const noexcept;
+    std::string path_;
+    std::vector<uint32_t> dots_;  // positions of the dots in path_
+};
+
+// Reads pairs out of records by `fields`, its paths prepared once.
+class extractor {
+public:
+    explicit extractor(const fields& f);
+    // `scratch` holds the entity text when it is a number.
+    extract_result extract(simdjson::dom::element doc, pair& out, std::string& scratch) const;
+    // The top-level members of the record last given to extract() (empty when it was not an
+    // object), valid until the next call.
+    std::span<const member_ref> root_members() const noexcept { return root_; }
+    bool root_is_object() const noexcept { return root_object_; }
+
+private:
+    std::vector<field_path> entity_;
+    field_path ip_, asn_, country_, location_, timestamp_;
+    bool time_always_;
+    mutable std::vector<member_ref> root_;  // the record's top-level members, listed once for all paths
+    mutable bool root_object_ = false;
+};
+
+// Reads the pair out of a record (an extractor made for the one call).
 extract_result extract(simdjson::dom::element doc, const fields& f, pair& out, std::string& scratch);
 
 // True when text is meant as an address (only hex digits, dots, colons, a zone) but may not
 // parse; CloudTrail's "ec2.amazonaws.com" or "AWS Internal" are not addresses.
 bool looks_like_address(std::string_view s) noexcept;
+
+// A plain dotted quad as inet_pton reads it (four decimal parts of 0-255 without leading
+// zeros, nothing else), parsed in place with the address ip::parse gives it; false for any
+// other text (which extract() leaves to ip::parse).
+bool parse_plain_v4(std::string_view s, ip::address& a) noexcept;
 
 // Entity key: never 0 (0 is the population's key in the history).
 uint64_t entity_hash(std::string_view entity) noexcept;

@@ -11,6 +11,7 @@
 #include "sds/core/ip.hpp"
 #include "sds/json/escape.hpp"
 #include "sds/score/eval.hpp"
+#include "sds/score/splice.hpp"
 
 namespace sds::score {
 
@@ -60,51 +61,84 @@ public:
         : opt_(o), model_(std::move(m)), hist_(std::move(h)), scorer_(model_ ? &*model_ : nullptr, o.learn ? &hist_ : nullptr) {
         f_ = resolve_fields(o, model_ ? &*model_ : nullptr);
         f_.time_always = o.learn;  // else only impossible travel needs it, and only with a location
+        fx_.emplace(f_);
         json::append_string_lossy(model_id_json_, model_ ? model_->id() : std::string("online"));
     }
     const fields& flds() const { return f_; }
 
-    verdict process(const io::record& r, json::patch& edits) override {
-        pair p;
-        switch (extract(r.doc, f_, p, scratch_)) {
+    // Reads the record's pair into `p` and starts its table loads (scorer::prepare): the first
+    // half of evaluate(), for callers that read the next record before scoring this one. `ok`
+    // is false when the record is left unscored (counted) or rejected (the verdict).
+    verdict read(const io::record& r, pair& p, lookups& l, bool& ok) {
+        ok = false;
+        switch (fx_->extract(r.doc, p, scratch_)) {
             case extract_result::no_entity:
             case extract_result::no_address: ++unscored_; return {};
             case extract_result::malformed_address: return {true, fmt::format("malformed address in {}", f_.ip)};
             case extract_result::ok: break;
         }
-        result res = scorer_.score(p);
-        if (impossible_travel(hist_.positions(), p, opt_.travel)) {
-            res.reasons |= reason_travel;
-            res.score += 3.0;
-            res.risk = risk_of(res.score);
-        }
-        if (opt_.learn) hist_.learn(p, now_);
-        ++scored_;
-        bool flagged = res.risk >= opt_.threshold;
-        flagged_ += flagged;
-        // sds.anomaly is written as one object, formatted straight into the patch's arena: one
-        // edit instead of eight, no per-record strings. (An sds.anomaly already in the record,
-        // from an earlier run, is replaced as a whole.)
-        edits.set_with("sds.anomaly", [&](std::string& o) {
-            o += "{\"score\":";
-            append_number(o, res.score);
-            if (res.raw) {
-                o += ",\"raw\":";
-                append_number(o, *res.raw);
-            }
-            o += ",\"entity\":";
-            json::append_string_lossy(o, p.entity);
-            o += ",\"ip\":";
-            append_address(o, p.addr);
-            o += ",\"model\":";
-            o += model_id_json_;
-            o += ",\"reasons\":";
-            append_reasons(o, res.reasons);
-            o += flagged ? ",\"flagged\":true}" : ",\"flagged\":false}";
-        });
-        edits.set_with("event.risk_score",
-                       [&](std::string& o) { append_number(o, std::round(res.risk * 100) / 100); });
+        scorer_.prepare(p, l);
+        ok = true;
         return {};
+    }
+    // The second half: scores a pair read by read() (pairs in input order: the history and the
+    // last positions follow the records); the values are then written by write_anomaly/write_risk.
+    void score(const pair& p, lookups& l) {
+        p_ = p;
+        res_ = scorer_.score(p_, l);
+        if (impossible_travel(hist_.positions(), p_, opt_.travel)) {
+            res_.reasons |= reason_travel;
+            res_.score += 3.0;
+            res_.risk = risk_of(res_.score);
+        }
+        if (opt_.learn) hist_.learn(p_, now_);
+        ++scored_;
+        flagged_now_ = res_.risk >= opt_.threshold;
+        flagged_ += flagged_now_;
+    }
+    // Both halves; afterwards scored() tells whether the record has values to write.
+    verdict evaluate(const io::record& r) {
+        lookups l;
+        verdict v = read(r, p_, l, scored_now_);
+        if (scored_now_) score(p_, l);
+        return v;
+    }
+    bool scored() const noexcept { return scored_now_; }
+    // What the splice needs to know of the record just read, from the members read() listed.
+    members_present present() const noexcept { return score::present(fx_->root_is_object(), fx_->root_members()); }
+    // The values of the record just evaluated, appended as JSON.
+    // sds.anomaly is written as one object: an sds.anomaly already in the record, from an
+    // earlier run, is replaced as a whole.
+    void write_anomaly(std::string& o) const {
+        o += "{\"score\":";
+        append_number(o, res_.score);
+        if (res_.raw) {
+            o += ",\"raw\":";
+            append_number(o, *res_.raw);
+        }
+        o += ",\"entity\":";
+        json::append_string_lossy(o, p_.entity);
+        o += ",\"ip\":";
+        append_address(o, p_.addr);
+        o += ",\"model\":";
+        o += model_id_json_;
+        o += ",\"reasons\":";
+        append_reasons(o, res_.reasons);
+        if (flagged_now_) o += ",\"flagged\":true}";  // two appends of literals: no strlen
+        else o += ",\"flagged\":false}";
+    }
+    void write_risk(std::string& o) const { append_number(o, std::round(res_.risk * 100) / 100); }
+    // The values as edits, formatted straight into the patch's arena (one edit for the whole
+    // sds.anomaly object, no per-record strings).
+    void add_edits(json::patch& edits) const {
+        edits.set_with("sds.anomaly", [&](std::string& o) { write_anomaly(o); });
+        edits.set_with("event.risk_score", [&](std::string& o) { write_risk(o); });
+    }
+
+    verdict process(const io::record& r, json::patch& edits) override {
+        verdict v = evaluate(r);
+        if (scored_now_) add_edits(edits);
+        return v;
     }
 
     status finish(cli::tool& t) override {
@@ -121,8 +155,12 @@ private:
     history hist_;
     scorer scorer_;
     fields f_;
+    std::optional<extractor> fx_;  // f_'s paths, prepared once
     std::string model_id_json_;  // the model id, serialised once
     std::string scratch_;
+    pair p_;  // the record just evaluated
+    result res_;
+    bool scored_now_ = false, flagged_now_ = false;
     time::millis now_ = time::now();
     uint64_t scored_ = 0, unscored_ = 0, flagged_ = 0;
 };
@@ -150,24 +188,30 @@ void append_number(std::string& s, double v) {
     // negative zero go through fmt, which rounds the exact binary value.
     double scaled = v * 1e4;
     if (std::abs(scaled) < 1e9) {  // the product's error stays far below the tie margin
-        double r = std::nearbyint(scaled);
-        if (std::abs(std::abs(scaled - std::trunc(scaled)) - 0.5) > 1e-6) {
-            auto n = static_cast<long long>(r);
+        // Integer part by conversion (exact below 1e9) and the fraction by subtraction (exact):
+        // away from a tie, rounding to nearest is the integer part stepped by the fraction.
+        auto t = static_cast<long long>(scaled);
+        double frac = scaled - static_cast<double>(t);
+        if (std::abs(std::abs(frac) - 0.5) > 1e-6) {
+            long long n = t + (frac > 0.5 ? 1 : frac < -0.5 ? -1 : 0);
             if (n == 0) {
                 s.push_back('0');
                 return;
             }
-            if (n < 0) s.push_back('-'), n = -n;
+            // Digits from the right into a buffer, then one append.
             char buf[24];
-            int len = 0;
+            int pos = sizeof buf;
+            bool negative = n < 0;
+            if (negative) n = -n;
             long long ip = n / 10000, fp = n % 10000;
             int decimals = 4;
             while (decimals > 0 && fp % 10 == 0) fp /= 10, --decimals;
-            for (int d = 0; d < decimals; ++d) buf[len++] = char('0' + fp % 10), fp /= 10;
-            if (decimals) buf[len++] = '.';
-            do buf[len++] = char('0' + ip % 10), ip /= 10;
+            for (int d = 0; d < decimals; ++d) buf[--pos] = char('0' + fp % 10), fp /= 10;
+            if (decimals) buf[--pos] = '.';
+            do buf[--pos] = char('0' + ip % 10), ip /= 10;
             while (ip);
-            while (len) s.push_back(buf[--len]);
+            if (negative) buf[--pos] = '-';
+            s.append(buf + pos, sizeof buf - pos);
             return;
         }
     }
@@ -282,18 +326,11 @@ std::unique_ptr<record_stage> make_anomaly_stage(cli::tool& t, const options& o,
     return st;
 }
 
-exit_code run_score(cli::tool& t, options& o, std::vector<std::unique_ptr<record_stage>> extra) {
-    exit_code err;
-    std::vector<std::unique_ptr<record_stage>> stages;
-    // Anomaly scoring runs when asked for (--model/--learn), or when nothing else was asked.
-    if (!o.model.empty() || o.learn || extra.empty()) {
-        auto a = make_anomaly_stage(t, o, err);
-        if (!a) return err;
-        stages.push_back(std::move(a));
-    }
-    for (auto& s : extra) stages.push_back(std::move(s));
-    json::patch edits;
-    exit_code result = cli::read_records(t, o.inputs, [&](const io::record& r) -> status {
+namespace {
+// Every stage in turn on each record, their edits applied by json::patch.
+exit_code run_stages(cli::tool& t, const options& o, std::vector<std::unique_ptr<record_stage>>& stages,
+                     json::patch& edits) {
+    return cli::read_records(t, o.inputs, [&](const io::record& r) -> status {
         edits.clear();
         for (auto& s : stages) {
             verdict v = s->process(r, edits);
@@ -314,6 +351,104 @@ exit_code run_score(cli::tool& t, options& o, std::vector<std::unique_ptr<record
         ++t.count().out;
         return {};
     });
+}
+}  // namespace
+
+exit_code run_score(cli::tool& t, options& o, std::vector<std::unique_ptr<record_stage>> extra) {
+    exit_code err;
+    std::vector<std::unique_ptr<record_stage>> stages;
+    anomaly_stage* alone = nullptr;  // the anomaly stage when it is the only one
+    // Anomaly scoring runs when asked for (--model/--learn), or when nothing else was asked.
+    if (!o.model.empty() || o.learn || extra.empty()) {
+        auto a = make_anomaly_stage(t, o, err);
+        if (!a) return err;
+        if (extra.empty()) alone = static_cast<anomaly_stage*>(a.get());  // it makes nothing else
+        stages.push_back(std::move(a));
+    }
+    for (auto& s : extra) stages.push_back(std::move(s));
+    json::patch edits;
+    exit_code result;
+    if (alone) {
+        // Anomaly scoring alone: the values are spliced into the record's text by the scoring
+        // writer (splice.hpp), json::patch only for the shapes it leaves to it. Each record is
+        // read (its table loads started) and its head written before the record ahead of it is
+        // scored and finished, so the loads of the two overlap; the held record keeps copies of
+        // what it needs from the parsed one (its entity and the text after "event").
+        anomaly_stage& a = *alone;
+        struct held {
+            pair p;
+            lookups l;
+            splice_plan plan;
+            std::string entity, rest;
+        };
+        held slots[2];
+        held* pending = nullptr;  // read, head written, not scored yet
+        int next = 0;
+        auto write_anomaly = [&](std::string& s) { a.write_anomaly(s); };
+        auto write_risk = [&](std::string& s) { a.write_risk(s); };
+        auto finish_pending = [&] {
+            if (!pending) return;
+            held& h = *pending;
+            pending = nullptr;
+            a.score(h.p, h.l);
+            std::string& out = t.out().buffer();
+            splice_tail(h.plan, out, write_anomaly, write_risk);
+            out += '\n';
+            t.out().commit();
+            ++t.count().out;
+        };
+        auto each = [&](const io::record& r) -> status {
+            held& h = slots[next];
+            bool ok = false;
+            verdict v = a.read(r, h.p, h.l, ok);
+            finish_pending();
+            if (v.reject) {
+                t.reject(v.reason, r.source, r.line, r.text);
+                return {};
+            }
+            std::string& out = t.out().buffer();
+            if (!ok) {
+                out.append(r.text);
+            } else if (splice_head(r.text, a.present(), out, h.plan)) {
+                h.entity.assign(h.p.entity);  // the parser's buffers are reused by the next record
+                h.p.entity = h.entity;
+                h.rest.assign(h.plan.rest);
+                h.plan.rest = h.rest;
+                pending = &h;
+                next ^= 1;
+                return {};
+            } else {
+                a.score(h.p, h.l);
+                edits.clear();
+                a.add_edits(edits);
+                edits.apply(r.text, r.doc, out);
+            }
+            out += '\n';
+            t.out().commit();
+            ++t.count().out;
+            return {};
+        };
+        try {
+            result = cli::read_records(t, o.inputs, each);
+        } catch (...) {
+            // A failure (say, writing a dead letter) while a record's head waits in the output:
+            // finish that record, as it was before the failure, so that whatever of the output
+            // is still written holds whole records only.
+            if (pending) {
+                held& h = *pending;
+                pending = nullptr;
+                a.score(h.p, h.l);
+                std::string& out = t.out().buffer();
+                splice_tail(h.plan, out, write_anomaly, write_risk);
+                out += '\n';
+                ++t.count().out;
+            }
+            throw;
+        }
+        finish_pending();
+    } else {
+        result = run_stages(t, o, stages, edits);
+    }
     for (auto& s : stages) {
         if (auto st = s->finish(t); !st) {
             t.error(st.err().message);
@@ -334,9 +469,10 @@ exit_code run_train(cli::tool& t, options& o) {
     trainer tr(o.train);
     std::string scratch;
     pair p;
+    const extractor fx(f);
     auto t0 = std::chrono::steady_clock::now();
     exit_code result = cli::read_records(t, o.train_inputs, [&](const io::record& r) -> status {
-        switch (extract(r.doc, f, p, scratch)) {
+        switch (fx.extract(r.doc, p, scratch)) {
             case extract_result::ok:
                 tr.add(p);
                 ++t.count().out;

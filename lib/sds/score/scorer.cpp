@@ -1,6 +1,7 @@
 #include "sds/score/scorer.hpp"
 
 #include <cmath>
+#include <string_view>
 
 namespace sds::score {
 
@@ -12,7 +13,8 @@ constexpr double z_weight = 0.7;
 }  // namespace
 
 void append_reasons(std::string& out, uint32_t reasons) {
-    static constexpr const char* names[] = {"entity", "address", "prefix24", "prefix16", "asn", "country", "impossible_travel"};
+    static constexpr std::string_view names[] = {"entity", "address", "prefix24", "prefix16", "asn", "country",
+                                                 "impossible_travel"};  // views: no strlen per name
     out += '[';
     bool first = true;
     for (int i = 0; i < 7; ++i) {
@@ -27,24 +29,35 @@ void append_reasons(std::string& out, uint32_t reasons) {
 }
 
 result scorer::score(const pair& p) const {
-    result r;
-    seen_values sv = values_of(p);
+    lookups l;
+    prepare(p, l);
+    return score(p, l);
+}
+
+void scorer::prepare(const pair& p, lookups& l) const noexcept {
     // The keys of a known entity, computed first so that every table load of the record can be
     // in flight at once (the seen set, the entity slot and the feature rows are all far larger
     // than the caches; one after another, their misses made up most of the time).
-    const uint64_t entity_seen = seen_key(p.entity_key, seen_kind::entity, 1);
-    uint64_t keys[seen_kinds] = {};
-    for (int k = 1; k < seen_kinds; ++k)
-        if (sv.has[k]) keys[k] = seen_key(p.entity_key, seen_kind(k), sv.v[k]);
-    feature_set fs;
+    l.sv = values_of(p);
+    l.entity_seen = seen_key(p.entity_key, seen_kind::entity, 1);
+    for (int k = 1; k < seen_kinds; ++k) l.keys[k] = l.sv.has[k] ? seen_key(p.entity_key, seen_kind(k), l.sv.v[k]) : 0;
+    l.fs = feature_set{};
     if (m_) {
-        m_->prefetch_seen(entity_seen);
+        m_->prefetch_seen(l.entity_seen);
         for (int k = 1; k < seen_kinds; ++k)
-            if (sv.has[k]) m_->prefetch_seen(keys[k]);
+            if (l.sv.has[k]) m_->prefetch_seen(l.keys[k]);
         m_->prefetch_entity(p.entity_key);
-        fs = features_of(p.addr, p.asn, p.country);
-        for (int k = 0; k < fs.n; ++k) m_->prefetch_feature(fs.rows[k]);
+        l.fs = features_of(p.addr, p.asn, p.country);
+        for (int k = 0; k < l.fs.n; ++k) m_->prefetch_feature(l.fs.rows[k]);
     }
+}
+
+result scorer::score(const pair& p, lookups& l) const {
+    result r;
+    const seen_values& sv = l.sv;
+    const uint64_t entity_seen = l.entity_seen;
+    uint64_t* keys = l.keys;
+    const feature_set& fs = l.fs;
     bool known = seen(entity_seen);
     if (!known) {
         r.reasons |= reason_entity;

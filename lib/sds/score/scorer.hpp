@@ -48,11 +48,25 @@ struct travel_options {
     double min_km = 500;   // hops shorter than this are ignored (geolocation is coarse)
 };
 
+// The table keys of a pair, worked out (and their loads started) before it is scored.
+struct lookups {
+    seen_values sv;
+    uint64_t entity_seen = 0;
+    uint64_t keys[seen_kinds] = {};  // the entity's history keys of each kind
+    feature_set fs;                  // the address's feature rows (with a model)
+};
+
 class scorer {
 public:
     // Either may be null (not both): model-only, history-only (--learn), or both.
     scorer(const model* m, const history* h) : m_(m), h_(h) {}
     result score(const pair& p) const;
+    // The same in two steps: prepare() computes the keys and starts the model's table loads
+    // (the seen set, the entity slot and the feature rows are far larger than the caches), so
+    // that a caller can prepare the next record before scoring this one and their misses
+    // overlap; score(p, l) is then score(p).
+    void prepare(const pair& p, lookups& l) const noexcept;
+    result score(const pair& p, lookups& l) const;
     // The /16 novelty baseline: 1 when the entity's /16 is new, else 0.
     double baseline_prefix16(const pair& p) const;
 
