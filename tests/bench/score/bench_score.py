@@ -27,19 +27,24 @@ TUTORIAL_SECONDS_PER_EPOCH = 90.0  # ~1.5 min per epoch, ~3M records, p3.2xlarge
 
 
 def measure(cmd, stdout=subprocess.DEVNULL):
-    t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE)
-    err = p.stderr.read()
-    _, status, ru = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.monotonic() - t0
+    """Wall and CPU time of `cmd` (from wait4) and its peak RSS. The RSS comes from /usr/bin/time,
+    a small parent: a child forked from this Python process would report Python's own peak, which
+    Linux carries across exec into the child's ru_maxrss."""
+    with tempfile.NamedTemporaryFile(mode="r") as tf:
+        t0 = time.monotonic()
+        p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", tf.name] + cmd, stdout=stdout, stderr=subprocess.PIPE)
+        err = p.stderr.read()
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.monotonic() - t0
+        rss_kb = int(tf.read().split()[-1]) if p.returncode in (0, 1) else 0
     if p.returncode not in (0, 1):
         sys.exit(f"{cmd[0]} failed ({p.returncode}): {err.decode()}")
     stats = {}
     for line in err.decode().splitlines():
         if line.startswith('{"tool"'):
             stats = json.loads(line)
-    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss_mb": ru.ru_maxrss / 1024, "stats": stats}
+    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss_mb": rss_kb / 1024, "stats": stats}
 
 
 def main():
