@@ -84,11 +84,17 @@ constexpr category_row categories[] = {
     {"UpdateUserLoginProfile", "iam", "user", "change"},
 };
 
+constexpr size_t n_categories = std::size(categories);
+constexpr auto category_actions = [] {
+    std::array<std::string_view, n_categories> a{};
+    for (size_t i = 0; i < n_categories; ++i) a[i] = categories[i].action;
+    return a;
+}();
+constexpr key_set<n_categories, 10> category_index{category_actions};
+
 const category_row* find_category(std::string_view action) {
-    auto it = std::lower_bound(std::begin(categories), std::end(categories), action,
-                               [](const category_row& r, std::string_view a) { return r.action < a; });
-    if (it != std::end(categories) && it->action == action) return &*it;
-    return nullptr;
+    int i = category_index.find(action);
+    return i < 0 ? nullptr : &categories[size_t(i)];
 }
 
 using json::layout_doc;
@@ -162,7 +168,14 @@ void entities_at(layout_doc& doc, element e, std::string_view path) {
     entities_at(doc, child, dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1));
 }
 
+// The actions event_entities() has rows for.
+constexpr key_set<18> entity_actions{std::array<std::string_view, 18>{
+    "AssumeRole", "AttachRolePolicy", "AuthorizeSecurityGroupIngress", "CreateAccessKey", "CreateBucket", "CreateRole",
+    "CreateSecurityGroup", "CreateUser", "DeleteAccessKey", "DeleteBucket", "DeleteBucketPolicy", "DeleteTrail",
+    "DeleteUser", "PutBucketAcl", "PutBucketPolicy", "RunInstances", "StopLogging", "TerminateInstances"}};
+
 void event_entities(layout_doc& doc, const key_values<26>& rec, std::string_view action) {
+    if (entity_actions.find(action) < 0) return;
     struct row {
         std::string_view action, path;
     };
@@ -196,6 +209,11 @@ void event_entities(layout_doc& doc, const key_values<26>& rec, std::string_view
         {"StopLogging", "requestParameters.name"},
         {"TerminateInstances", "requestParameters.instancesSet.items.instanceId"},
     };
+    static_assert([] {
+        for (const auto& r : rows)
+            if (!entity_actions.contains(r.action)) return false;  // each row's action is in the set
+        return true;
+    }());
     for (const auto& r : rows) {
         if (r.action != action) continue;
         size_t dot = r.path.find('.');

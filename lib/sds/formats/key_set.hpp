@@ -24,19 +24,30 @@ constexpr uint64_t key_word(const char* p, size_t n) noexcept {
     for (size_t i = 0; i < n; ++i) w |= uint64_t(static_cast<unsigned char>(p[i])) << (8 * i);
     return w;
 }
+template <unsigned Bits>
 constexpr uint64_t key_hash(std::string_view k, uint64_t mult) noexcept {
     const size_t n = k.size();
     uint64_t a = n >= 8 ? key_word(k.data(), 8) : key_word(k.data(), n);
     uint64_t b = n >= 8 ? key_word(k.data() + n - 8, 8) : 0;
     uint64_t x = a ^ ((b << 29) | (b >> 35)) ^ (uint64_t(n) << 56);
-    return (x * mult) >> 57;  // 7 bits: 128 slots
+    return (x * mult) >> (64 - Bits);
+}
+// a == b for strings of the same length n, without a call to memcmp (keys are short).
+inline bool same_bytes(const char* a, const char* b, size_t n) noexcept {
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8)
+            if (key_word(a + i, 8) != key_word(b + i, 8)) return false;
+        return key_word(a + n - 8, 8) == key_word(b + n - 8, 8);
+    }
+    return key_word(a, n) == key_word(b, n);
 }
 }  // namespace detail
 
-template <size_t N>
+template <size_t N, unsigned Bits = 7>
 class key_set {
 public:
     static_assert(N < 64, "a key_set holds at most 63 keys");
+    static_assert((size_t(1) << Bits) >= 2 * N, "a key_set needs at least twice as many slots as keys");
     static constexpr int none = -1;
 
     consteval explicit key_set(const std::array<std::string_view, N>& keys) : keys_(keys) {
@@ -44,7 +55,7 @@ public:
             slots_.fill(-1);
             bool ok = true;
             for (size_t i = 0; i < N && ok; ++i) {
-                auto h = detail::key_hash(keys_[i], m);
+                auto h = detail::key_hash<Bits>(keys_[i], m);
                 if (slots_[h] >= 0) ok = false;
                 else slots_[h] = static_cast<int8_t>(i);
             }
@@ -56,8 +67,15 @@ public:
     }
     // The index of `key` in the set, or none.
     int find(std::string_view key) const noexcept {
-        int i = slots_[detail::key_hash(key, mult_)];
-        return i >= 0 && keys_[size_t(i)] == key ? i : none;
+        int i = slots_[detail::key_hash<Bits>(key, mult_)];
+        if (i < 0) return none;
+        std::string_view k = keys_[size_t(i)];
+        return k.size() == key.size() && detail::same_bytes(k.data(), key.data(), k.size()) ? i : none;
+    }
+    constexpr bool contains(std::string_view key) const noexcept {
+        for (const auto& k : keys_)
+            if (k == key) return true;
+        return false;
     }
     // Compile-time index of a key of the set.
     consteval size_t operator[](std::string_view key) const {
@@ -68,7 +86,7 @@ public:
 
 private:
     std::array<std::string_view, N> keys_;
-    std::array<int8_t, 128> slots_{};
+    std::array<int8_t, size_t(1) << Bits> slots_{};
     uint64_t mult_ = 0;
 };
 

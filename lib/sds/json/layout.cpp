@@ -1,5 +1,8 @@
 #include "sds/json/layout.hpp"
 
+#include <algorithm>
+#include <charconv>
+#include <cstring>
 #include <stdexcept>
 
 #include "sds/json/escape.hpp"
@@ -34,6 +37,7 @@ void layout_doc::push(layout_id n, kind k, value v) {
     a.k = kind::array;
     auto idx = static_cast<int32_t>(elems_.size());
     elems_.push_back(elem{v, k, -1});
+    bound_ += 6 * size_t(v.len) + 3;
     if (a.last_elem >= 0) elems_[static_cast<size_t>(a.last_elem)].next = idx;
     else a.first_elem = idx;
     a.last_elem = idx;
@@ -54,42 +58,63 @@ void layout_doc::push_string_copy(layout_id n, std::string_view v) { push(n, kin
 
 void layout_doc::push_raw_copy(layout_id n, std::string_view json) { push(n, kind::raw, store(json)); }
 
-void layout_doc::write(std::string& out, const node& n) const {
+char* layout_doc::write(char* d, const node& n) const noexcept {
     switch (n.k) {
         case kind::object: {
-            out.push_back('{');
+            *d++ = '{';
             for (int16_t c = n.first; c >= 0;) {
                 const node& ch = nodes_[static_cast<size_t>(c)];
-                out.append(keys_, ch.key_off, ch.key_len);
-                write(out, ch);
+                d = write(copy_bytes(d, keys_.data() + ch.key_off, ch.key_len), ch);
                 c = ch.next;
-                if (c >= 0) out.push_back(',');
+                if (c >= 0) *d++ = ',';
             }
-            out.push_back('}');
-            return;
+            *d++ = '}';
+            return d;
         }
         case kind::array: {
-            out.push_back('[');
+            *d++ = '[';
             for (int32_t e = n.first_elem; e >= 0;) {
                 const elem& x = elems_[static_cast<size_t>(e)];
-                if (x.k == kind::string) append_string_lossy(out, text(x.v));
-                else out.append(text(x.v));
+                std::string_view t = text(x.v);
+                if (x.k == kind::string) {
+                    d = write_string_lossy(d, t);
+                } else {
+                    d = copy_bytes(d, t.data(), t.size());
+                }
                 e = x.next;
-                if (e >= 0) out.push_back(',');
+                if (e >= 0) *d++ = ',';
             }
-            out.push_back(']');
-            return;
+            *d++ = ']';
+            return d;
         }
-        case kind::string: append_string_lossy(out, text(n.v)); return;
-        case kind::raw: out.append(text(n.v)); return;
-        case kind::int64: append_int(out, n.num); return;
-        case kind::boolean: out.append(n.num ? "true" : "false"); return;
+        case kind::string: return write_string_lossy(d, text(n.v));
+        case kind::raw: {
+            std::string_view t = text(n.v);
+            return copy_bytes(d, t.data(), t.size());
+        }
+        case kind::int64: {
+            auto r = std::to_chars(d, d + 24, n.num);
+            return r.ptr;
+        }
+        case kind::boolean: {
+            if (n.num) {
+                std::memcpy(d, "true", 4);
+                return d + 4;
+            }
+            std::memcpy(d, "false", 5);
+            return d + 5;
+        }
     }
+    return d;
 }
 
 void layout_doc::serialize(std::string& out) const {
-    out.reserve(out.size() + 4096);
-    write(out, nodes_[0]);
+    if (out_cap_ < bound_) {
+        out_cap_ = std::max(bound_, 2 * out_cap_);
+        out_.reset(new char[out_cap_]);
+    }
+    char* end = write(out_.get(), nodes_[0]);
+    out.append(out_.get(), static_cast<size_t>(end - out_.get()));
 }
 
 }  // namespace sds::json

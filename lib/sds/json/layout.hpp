@@ -12,6 +12,7 @@
 // U+FFFD), arrays may drop repeated strings.
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,6 +43,7 @@ public:
         }
         elems_.clear();
         arena_.clear();
+        bound_ = 2;
         touch_root();
     }
     bool has(layout_id n) const noexcept { return nodes_[n].gen == gen_; }
@@ -69,7 +71,7 @@ private:
     struct value {
         const char* ptr = nullptr;
         uint32_t len = 0;
-        bool in_arena = false;
+        uint32_t in_arena = 0;
     };
     struct node {
         uint32_t gen = 0;
@@ -94,11 +96,14 @@ private:
     }
     // Makes n present (and its parents), appending it to its parent's members when new.
     void touch(layout_id n) noexcept {
+        if (nodes_[n].gen != gen_) attach(n);
+    }
+    void attach(layout_id n) noexcept {
         node& x = nodes_[n];
-        if (x.gen == gen_) return;
         x.gen = gen_;
         x.first = x.last = x.next = -1;
         x.first_elem = x.last_elem = -1;
+        bound_ += x.key_len + 3;  // "key": {} ,
         layout_id p = static_cast<layout_id>(x.parent);
         touch(p);
         node& pn = nodes_[p];
@@ -107,14 +112,15 @@ private:
         pn.last = static_cast<int16_t>(n);
     }
     value store(std::string_view s) {
-        value v{reinterpret_cast<const char*>(arena_.size()), static_cast<uint32_t>(s.size()), true};
+        value v{reinterpret_cast<const char*>(arena_.size()), static_cast<uint32_t>(s.size()), 1};
         arena_.append(s);
         last_copy_ = v;
         return v;
     }
-    value view(std::string_view s) const noexcept { return {s.data(), static_cast<uint32_t>(s.size()), false}; }
+    value view(std::string_view s) const noexcept { return {s.data(), static_cast<uint32_t>(s.size()), 0}; }
     void put(layout_id n, kind k, value v, int64_t num = 0) noexcept {
         touch(n);
+        bound_ += 6 * size_t(v.len) + 24;  // escaped (at worst 6 bytes a byte), or a number
         node& x = nodes_[n];
         x.k = k;
         x.v = v;
@@ -125,7 +131,7 @@ private:
         return v.in_arena ? std::string_view(arena_.data() + reinterpret_cast<uintptr_t>(v.ptr), v.len)
                           : std::string_view(v.ptr, v.len);
     }
-    void write(std::string& out, const node& n) const;
+    char* write(char* d, const node& n) const noexcept;
 
     std::vector<node> nodes_;  // [0] is the root
     std::string keys_;
@@ -133,6 +139,9 @@ private:
     std::string arena_;
     value last_copy_;
     uint32_t gen_ = 1;
+    size_t bound_ = 2;  // the most serialize() can write
+    mutable std::unique_ptr<char[]> out_;  // written here, then appended in one piece
+    mutable size_t out_cap_ = 0;
 };
 
 }  // namespace sds::json
