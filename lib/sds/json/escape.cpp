@@ -161,7 +161,30 @@ void append_string_lossy(std::string& out, std::string_view s) {
     out.push_back('"');
 }
 
+namespace {
+// True when none of the 8 bytes is a control character, '"', '\\' or >= 0x80 (SWAR).
+inline bool plain8(uint64_t x) noexcept {
+    constexpr uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    auto has_zero = [](uint64_t v) { return (v - ones) & ~v & highs; };
+    uint64_t below_space = (x - ones * 0x20) & ~x & highs;
+    return !((below_space | has_zero(x ^ (ones * '"')) | has_zero(x ^ (ones * '\\')) | x) & highs);
+}
+inline uint64_t load_u64(const char* p) noexcept {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+}
+}  // namespace
+
 char* write_string_lossy(char* d, std::string_view s) noexcept {
+    // Most values are short plain ASCII: two overlapping word checks and one copy.
+    if (s.size() >= 8 && s.size() <= 16 && plain8(load_u64(s.data())) &&
+        plain8(load_u64(s.data() + s.size() - 8))) {
+        *d = '"';
+        d = copy_bytes(d + 1, s.data(), s.size());
+        *d = '"';
+        return d + 1;
+    }
     *d++ = '"';
     auto* p = reinterpret_cast<const unsigned char*>(s.data());
     auto* end = p + s.size();
