@@ -33,7 +33,8 @@ consteval layout_id layout_index(const std::array<std::string_view, N>& paths, s
 class layout_doc {
 public:
     // paths[0] is "" (the root); every path's parent ("a.b" for "a.b.c", "" for "a") must be
-    // in `paths` too, before it.
+    // in `paths` too, before it. A path with members below it is an object and is never set
+    // itself (unlike doc_builder, a layout does not turn a value into an object or back).
     explicit layout_doc(std::span<const std::string_view> paths);
 
     void clear() noexcept {
