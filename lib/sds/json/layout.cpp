@@ -115,6 +115,12 @@ void layout_doc::serialize(std::string& out) const {
     }
     char* end = write(out_.get(), nodes_[0]);
     out.append(out_.get(), static_cast<size_t>(end - out_.get()));
+    // The bound assumes every byte escapes to six: a huge record's buffer is not kept for the
+    // small ones after it (memory stays flat).
+    if (out_cap_ > (size_t(1) << 23)) {
+        out_.reset();
+        out_cap_ = 0;
+    }
 }
 
 }  // namespace sds::json
