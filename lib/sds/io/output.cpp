@@ -39,8 +39,11 @@ void output::open_fd(int fd, std::string name, bool owned, size_t block) {
 }
 
 void output::flush() {
-    const char* p = buf_.data();
-    size_t left = buf_.size();
+    write_all(buf_.data(), buf_.size());
+    buf_.clear();
+}
+
+void output::write_all(const char* p, size_t left) {
     while (left > 0) {
         ssize_t n = ::write(fd_, p, left);
         if (n < 0) {
@@ -54,7 +57,6 @@ void output::flush() {
         left -= static_cast<size_t>(n);
         written_ += static_cast<uint64_t>(n);
     }
-    buf_.clear();
 }
 
 void output::close() {

@@ -37,6 +37,15 @@ public:
         buf_.append(s);
         commit();
     }
+    // Whole records already assembled elsewhere (a worker's batch): a large block goes to the
+    // descriptor as it is when nothing is buffered, instead of being copied into the buffer.
+    void write_records(std::string_view s) {
+        if (buf_.empty() && s.size() >= block_ / 2) {
+            write_all(s.data(), s.size());
+            return;
+        }
+        write(s);
+    }
     void flush();
     // Flushes and, for files, fsyncs/closes; errors raise write_error.
     void close();
@@ -44,6 +53,8 @@ public:
     const std::string& name() const noexcept { return name_; }
 
 private:
+    void write_all(const char* p, size_t left);
+
     int fd_ = -1;
     bool owned_ = false;
     size_t block_ = 1 << 20;

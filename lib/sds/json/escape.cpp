@@ -161,6 +161,79 @@ void append_string_lossy(std::string& out, std::string_view s) {
     out.push_back('"');
 }
 
+namespace {
+// True when none of the 8 bytes is a control character, '"', '\\' or >= 0x80 (SWAR).
+inline bool plain8(uint64_t x) noexcept {
+    constexpr uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    auto has_zero = [](uint64_t v) { return (v - ones) & ~v & highs; };
+    uint64_t below_space = (x - ones * 0x20) & ~x & highs;
+    return !((below_space | has_zero(x ^ (ones * '"')) | has_zero(x ^ (ones * '\\')) | x) & highs);
+}
+inline uint64_t load_u64(const char* p) noexcept {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+}
+}  // namespace
+
+char* write_string_lossy(char* d, std::string_view s) noexcept {
+    // Most values are short plain ASCII: two overlapping word checks and one copy.
+    if (s.size() >= 8 && s.size() <= 16 && plain8(load_u64(s.data())) &&
+        plain8(load_u64(s.data() + s.size() - 8))) {
+        *d = '"';
+        d = copy_bytes(d + 1, s.data(), s.size());
+        *d = '"';
+        return d + 1;
+    }
+    *d++ = '"';
+    auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    auto* end = p + s.size();
+    const unsigned char* run = p;  // start of the bytes still to copy as they are
+    auto flush = [&] {
+        d = copy_bytes(d, reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+    };
+    while (true) {
+        p += find_special<true>(p, end);
+        if (p == end) break;
+        if (*p >= 0x80) {
+            size_t n = utf8_seq_len(p, end);
+            if (n != 0) {  // valid multi-byte character: part of the run
+                p += n;
+                continue;
+            }
+            flush();
+            std::memcpy(d, "\xEF\xBF\xBD", 3);
+            d += 3;
+        } else {
+            flush();
+            const unsigned char c = *p;
+            *d++ = '\\';
+            switch (c) {
+                case '"': *d++ = '"'; break;
+                case '\\': *d++ = '\\'; break;
+                case '\n': *d++ = 'n'; break;
+                case '\r': *d++ = 'r'; break;
+                case '\t': *d++ = 't'; break;
+                case '\b': *d++ = 'b'; break;
+                case '\f': *d++ = 'f'; break;
+                default: {
+                    static constexpr char hex[] = "0123456789abcdef";
+                    d[0] = 'u';
+                    d[1] = '0';
+                    d[2] = '0';
+                    d[3] = hex[c >> 4];
+                    d[4] = hex[c & 15];
+                    d += 5;
+                }
+            }
+        }
+        run = ++p;
+    }
+    flush();
+    *d++ = '"';
+    return d;
+}
+
 bool valid_utf8(std::string_view s) noexcept {
     auto* p = reinterpret_cast<const unsigned char*>(s.data());
     auto* end = p + s.size();

@@ -24,6 +24,22 @@ namespace sds::normalize {
 namespace {
 constexpr std::string_view ecs_version = "8.11.0";
 
+// The fields finish_doc() sets, by path (doc_builder) or by layout node (CloudTrail).
+struct builder_fields {
+    static constexpr std::string_view timestamp = "@timestamp", ecs_version = "ecs.version", kind = "event.kind",
+                                      dataset = "event.dataset", module = "event.module",
+                                      file_path = "log.file.path", offset = "log.offset", id = "event.id",
+                                      original = "event.original", ingested = "event.ingested";
+};
+struct cloudtrail_fields {
+    static constexpr json::layout_id timestamp = formats::ct("@timestamp"), ecs_version = formats::ct("ecs.version"),
+                                     kind = formats::ct("event.kind"), dataset = formats::ct("event.dataset"),
+                                     module = formats::ct("event.module"), file_path = formats::ct("log.file.path"),
+                                     offset = formats::ct("log.offset"), id = formats::ct("event.id"),
+                                     original = formats::ct("event.original"),
+                                     ingested = formats::ct("event.ingested");
+};
+
 std::string format_names(bool with_auto) {
     std::string s = with_auto ? "auto" : "";
     for (const auto& f : formats()) {
@@ -59,6 +75,8 @@ void add_options(cli::tool& t, options& o) {
                    "fixed event.ingested (RFC 3339) instead of the current time, for reproducible output")
         ->type_name("TIME");
 }
+
+normalizer::normalizer() : cloudtrail_doc_(formats::cloudtrail_paths) {}
 
 expected<std::unique_ptr<normalizer>> normalizer::make(const options& o) {
     std::unique_ptr<normalizer> n(new normalizer());
@@ -131,7 +149,6 @@ std::string_view normalizer::ingested() {
 status normalizer::dispatch(format_id f, std::string_view raw, formats::object rec) {
     (void)raw;
     switch (f) {
-        case format_id::cloudtrail: return formats::parse_cloudtrail(rec, doc_, scratch_);
         case format_id::waf: return formats::parse_waf(rec, doc_, scratch_);
         case format_id::suricata: return formats::parse_suricata(rec, doc_, scratch_);
         case format_id::guardduty: return formats::parse_guardduty(rec, doc_, scratch_);
@@ -210,6 +227,11 @@ status normalizer::process(std::string_view text, formats::object rec, std::stri
         used = &info(*f);
         if (!used->json) return formats::reject(fmt::format("not a {} record (JSON given)", used->name));
         if (*f == format_id::securityhub) return process_findings(raw, rec, target, out);
+        if (*f == format_id::cloudtrail) {
+            cloudtrail_doc_.clear();
+            if (auto ct = formats::parse_cloudtrail(target, cloudtrail_doc_, scratch_); !ct) return ct;
+            return finish_doc<json::layout_doc, cloudtrail_fields>(cloudtrail_doc_, used, raw, rec, out);
+        }
         st = dispatch(*f, raw, target);
     } else {
         raw = message;
@@ -252,14 +274,20 @@ status normalizer::process_findings(std::string_view raw, formats::object rec, f
 }
 
 status normalizer::finish(const format_info* used, std::string_view raw, formats::object rec, std::string& out) {
-    if (!doc_.has("@timestamp")) return formats::reject("no timestamp");
+    return finish_doc<json::doc_builder, builder_fields>(doc_, used, raw, rec, out);
+}
+
+template <class Doc, class Paths>
+status normalizer::finish_doc(Doc& doc, const format_info* used, std::string_view raw, formats::object rec,
+                              std::string& out) {
+    if (!doc.has(Paths::timestamp)) return formats::reject("no timestamp");
 
     // What every document gets.
-    doc_.set_string("ecs.version", ecs_version);
+    doc.set_string(Paths::ecs_version, ecs_version);
     if (used) {
-        if (!doc_.has("event.kind")) doc_.set_string("event.kind", "event");
-        if (!doc_.has("event.dataset")) doc_.set_string("event.dataset", used->dataset);
-        if (!doc_.has("event.module")) doc_.set_string("event.module", used->module);
+        if (!doc.has(Paths::kind)) doc.set_string(Paths::kind, "event");
+        if (!doc.has(Paths::dataset)) doc.set_string(Paths::dataset, used->dataset);
+        if (!doc.has(Paths::module)) doc.set_string(Paths::module, used->module);
     }
     formats::object src;
     std::string_view uri;
@@ -270,19 +298,19 @@ status normalizer::finish(const format_info* used, std::string_view raw, formats
         if (formats::val(src, "line", le)) formats::as_int(le, line);
     }
     if (!uri.empty()) {
-        doc_.set_string("log.file.path", uri);
-        if (line >= 0) doc_.set_int("log.offset", line);
+        doc.set_string(Paths::file_path, uri);
+        if (line >= 0) doc.set_int(Paths::offset, line);
     }
-    if (!doc_.has("event.id")) {
+    if (!doc.has(Paths::id)) {
         if (!uri.empty() && line >= 0)
             provenance_id_into(id_buf_, uri, uint64_t(line));
         else
             content_id_into(id_buf_, raw);
-        doc_.set_string("event.id", id_buf_);
+        doc.set_string(Paths::id, id_buf_);
     }
-    if (keep_original_) doc_.set_string("event.original", raw);
-    doc_.set_string("event.ingested", ingested());
-    doc_.serialize(out);
+    if (keep_original_) doc.set_string(Paths::original, raw);
+    doc.set_string(Paths::ingested, ingested());
+    doc.serialize(out);
     out.push_back('\n');
     return {};
 }

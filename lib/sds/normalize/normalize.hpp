@@ -13,6 +13,7 @@
 #include "sds/core/time.hpp"
 #include "sds/formats/vpcflow.hpp"
 #include "sds/json/builder.hpp"
+#include "sds/json/layout.hpp"
 #include "sds/normalize/registry.hpp"
 
 namespace sds::normalize {
@@ -60,10 +61,13 @@ public:
     static std::string content_id(std::string_view raw);
 
 private:
-    normalizer() = default;
+    normalizer();
     status dispatch(format_id f, std::string_view raw, formats::object rec);
     status process_findings(std::string_view raw, formats::object rec, formats::object target, std::string& out);
     status finish(const format_info* used, std::string_view raw, formats::object rec, std::string& out);
+    // What every document gets, for either kind of document (Paths names its fields).
+    template <class Doc, class Paths>
+    status finish_doc(Doc& doc, const format_info* used, std::string_view raw, formats::object rec, std::string& out);
     status dispatch_text(std::string_view message, const format_info*& used);
     std::string_view ingested();
 
@@ -73,6 +77,7 @@ private:
     time::millis last_now_ = -1;
     std::string now_text_;
     json::doc_builder doc_;
+    json::layout_doc cloudtrail_doc_;  // CloudTrail's fast path (formats/cloudtrail.hpp)
     formats::json_scratch scratch_;
     simdjson::dom::parser inner_parser_;  // message-wrapped JSON
     std::string inner_buf_;

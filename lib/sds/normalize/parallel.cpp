@@ -301,10 +301,7 @@ private:
         c.out += b->written;
         c.filtered += b->filtered;
         for (uint64_t i = 0; i < b->in; ++i) t_.tick();
-        if (!b->out.empty()) {
-            t_.out().buffer().append(b->out);
-            t_.out().commit();
-        }
+        if (!b->out.empty()) t_.out().write_records(b->out);
         free_.push_back(std::move(b));
     }
 

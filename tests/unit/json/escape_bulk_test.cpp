@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "sds/json/builder.hpp"
 #include "sds/json/escape.hpp"
@@ -127,4 +128,25 @@ TEST_CASE("builder: members of a replaced object are gone, also below it") {
     b.push_string("a.b", "v");  // an object replaced by an array
     CHECK_FALSE(b.has("a.b.d"));
     CHECK(b.str() == R"({"a":{"b":["v"]}})");
+}
+
+TEST_CASE("escape: write_string_lossy writes what append_string_lossy appends, at every length and byte") {
+    // Lengths around the 8/16-byte fast paths, bytes from the classes that matter (plain, '"',
+    // '\\', controls, UTF-8 lead and continuation bytes, invalid ones).
+    std::mt19937 rng(11);
+    const unsigned char pool[] = {'a', 'Z', '0', ' ', '~', '"', '\\', 0x00, 0x01, 0x1f, 0x7f, 0x80, 0xbf,
+                                  0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xed, 0xa0, 0xf0, 0x9f, 0xff};
+    std::vector<char> buf;
+    for (int round = 0; round < 20000; ++round) {
+        size_t n = rng() % 40;
+        std::string s;
+        const bool mostly_plain = rng() % 2;
+        for (size_t i = 0; i < n; ++i)
+            s.push_back(static_cast<char>(mostly_plain && rng() % 8 ? 'a' + rng() % 26 : pool[rng() % sizeof pool]));
+        std::string want;
+        sds::json::append_string_lossy(want, s);
+        buf.assign(6 * s.size() + 2, '\0');
+        char* end = sds::json::write_string_lossy(buf.data(), s);
+        REQUIRE(std::string(buf.data(), end) == want);
+    }
 }
