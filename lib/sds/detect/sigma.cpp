@@ -579,7 +579,7 @@ struct ruleset::scratch {
     std::string text;
     std::vector<simdjson::dom::element> vals;
     // The values of a dispatch field, copied out of cx.pool: evaluating the rules they select
-    // may append to the pool (fields not in the one-pass set), which can move it.
+    // looks fields up and appends their values to the pool, which can move it.
     std::vector<simdjson::dom::element> dispatch;
 };
 

@@ -160,7 +160,7 @@ private:
     std::vector<value_dispatch> by_value_;
     std::vector<uint32_t> always_;
     std::vector<std::string> fields_;  // distinct field names of all rules ("" = keywords)
-    field_extractor extractor_;        // all of them but keywords, in one pass per record
+    field_extractor extractor_;        // their top-level members indexed once per record
     struct scratch;
     std::unique_ptr<scratch> scratch_;
 };
