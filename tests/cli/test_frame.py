@@ -72,6 +72,27 @@ class Frame(sds_test.ToolTest):
             if slave is not None:
                 os.close(slave)
 
+    def test_a_full_stderr_never_crashes_a_tool(self):
+        """Diagnostics are best-effort; dead letters are data: on a full stderr a run whose dead
+        letters go there ends with exit 3 (records lost), one whose dead letters go to a file
+        ends as usual, and no tool dies of a signal."""
+        garbage = b'not json\n{"user":{"name":"a"},"source":{"ip":"1.2.3.4"},"@timestamp":"2024-01-01T00:00:00Z"}\n'
+        # (tool, arguments, dead letters): sds-normalize knows no format in the second line either;
+        # sds-fetch frames any line.
+        tools = [(tool("sds-normalize"), [], 2), (tool("sds-enrich"), [], 1),
+                 (tool("sds-score"), ["--learn", "--entity", "user.name", "--ip", "source.ip"], 1), (FETCH, [], 0)]
+        with open("/dev/full", "wb") as full, tempfile.TemporaryDirectory() as d:
+            for exe, args, rejects in tools:
+                name = os.path.basename(exe)
+                p = subprocess.run([exe, "-v"] + args, input=garbage, stdout=subprocess.DEVNULL, stderr=full)
+                self.assertEqual(p.returncode, 3 if rejects else 0, name)
+                dl = os.path.join(d, name + ".dl")
+                p = subprocess.run([exe, "-v", "--dead-letter", dl] + args, input=garbage, stdout=subprocess.DEVNULL,
+                                   stderr=full)
+                self.assertEqual(p.returncode, 1 if rejects else 0, name)
+                with open(dl, "rb") as f:
+                    self.assertEqual(len(f.read().splitlines()), rejects, name)
+
     def test_command_line_beats_environment_and_sizes_parse(self):
         big = b'{"x":"' + b"a" * 100 + b'"}\n'
         r = run([FETCH, "--stats"], stdin=big, env={"SDS_MAX_RECORD_BYTES": "64"})

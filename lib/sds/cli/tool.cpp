@@ -11,6 +11,7 @@
 #include <zstd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <ctime>
@@ -20,6 +21,21 @@
 #include "sds/version.hpp"
 
 namespace sds::cli {
+
+namespace {
+// Diagnostics are written best-effort and never throw: a stderr that cannot be written (a full
+// disk, /dev/full) must not turn an error report into a crash. Dead letters on stderr go
+// through the dead-letter writer instead, whose failures do end the run (exit 3).
+void write_stderr(std::string_view s) noexcept {
+    while (!s.empty()) {
+        ssize_t n = ::write(2, s.data(), s.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        s.remove_prefix(static_cast<size_t>(n));
+    }
+}
+}  // namespace
+
 
 namespace {
 
@@ -169,7 +185,7 @@ std::optional<int> tool::parse(int argc, char** argv) {
         return 0;
     } catch (const CLI::ParseError& e) {
         std::string what = e.what();
-        fmt::print(stderr, "{}: error: {}\nRun '{} --help' for usage.\n", name_, what, name_);
+        write_stderr(fmt::format("{}: error: {}\nRun '{} --help' for usage.\n", name_, what, name_));
         return static_cast<int>(exit_code::usage);
     }
     if (version_) {
@@ -186,7 +202,7 @@ std::optional<int> tool::parse(int argc, char** argv) {
     }
     auto sz = parse_size(max_record_text_);
     if (!sz) {
-        fmt::print(stderr, "{}: error: --max-record-bytes: {}\n", name_, sz.err().message);
+        write_stderr(fmt::format("{}: error: --max-record-bytes: {}\n", name_, sz.err().message));
         return static_cast<int>(exit_code::usage);
     }
     common_.max_record_bytes = *sz;
@@ -203,8 +219,8 @@ void tool::message(std::string_view level, std::string_view msg) {
         }
     }
     clear_progress();
-    if (level.empty()) fmt::print(stderr, "{}: {}\n", name_, msg);
-    else fmt::print(stderr, "{}: {}: {}\n", name_, level, msg);
+    if (level.empty()) write_stderr(fmt::format("{}: {}\n", name_, msg));
+    else write_stderr(fmt::format("{}: {}: {}\n", name_, level, msg));
 }
 
 void tool::error(std::string_view msg) { message("error", msg); }
@@ -245,7 +261,7 @@ void tool::reject(std::string_view reason, std::string_view source, uint64_t lin
 
 void tool::clear_progress() {
     if (progress_drawn_) {
-        fmt::print(stderr, "\r\033[K");
+        write_stderr("\r\033[K");
         progress_drawn_ = false;
     }
 }
@@ -256,10 +272,9 @@ void tool::draw_progress(bool final) {
     last_draw_ = now;
     double secs = std::chrono::duration<double>(now - start_).count();
     double mbps = secs > 0 ? static_cast<double>(counters_.bytes_in) / secs / 1e6 : 0;
-    fmt::print(stderr, "\r\033[K{}: {} in, {} out, {} rejected, {} filtered, {:.1f} MB/s", name_,
-               human_count(counters_.in), human_count(counters_.out), human_count(counters_.rejected),
-               human_count(counters_.filtered), mbps);
-    std::fflush(stderr);
+    write_stderr(fmt::format("\r\033[K{}: {} in, {} out, {} rejected, {} filtered, {:.1f} MB/s", name_,
+                             human_count(counters_.in), human_count(counters_.out),
+                             human_count(counters_.rejected), human_count(counters_.filtered), mbps));
     progress_drawn_ = true;
 }
 
@@ -276,7 +291,7 @@ void tool::print_stats(double seconds) {
         s += v;
     }
     s += "}\n";
-    std::fputs(s.c_str(), stderr);
+    write_stderr(s);
 }
 
 int tool::run(const std::function<exit_code()>& body) {
