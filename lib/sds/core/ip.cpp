@@ -6,6 +6,33 @@
 
 namespace sds::ip {
 
+bool parse_plain_v4(std::string_view s, address& a) noexcept {
+    if (s.size() < 7 || s.size() > 15) return false;
+    uint32_t v = 0;
+    size_t i = 0;
+    for (int part = 0; part < 4; ++part) {
+        if (part > 0) {
+            if (i >= s.size() || s[i] != '.') return false;
+            ++i;
+        }
+        size_t begin = i;
+        uint32_t x = 0;
+        while (i < s.size() && i - begin < 3 && s[i] >= '0' && s[i] <= '9') x = x * 10 + uint32_t(s[i++] - '0');
+        size_t digits = i - begin;
+        if (digits == 0 || x > 255 || (digits > 1 && s[begin] == '0')) return false;
+        v = v << 8 | x;
+    }
+    if (i != s.size()) return false;
+    a = address{};
+    a.v4 = true;
+    a.bytes[10] = a.bytes[11] = 0xff;
+    a.bytes[12] = uint8_t(v >> 24);
+    a.bytes[13] = uint8_t(v >> 16);
+    a.bytes[14] = uint8_t(v >> 8);
+    a.bytes[15] = uint8_t(v);
+    return true;
+}
+
 std::optional<address> parse(std::string_view s) {
     if (s.empty() || s.size() > 63) return std::nullopt;
     char buf[64];

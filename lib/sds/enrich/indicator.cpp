@@ -50,31 +50,9 @@ std::string_view ecs_type(ind_type t, bool v4) {
 }
 
 std::optional<ip::address> parse_address(std::string_view s) {
-    uint32_t v = 0;
-    int parts = 0;
-    size_t i = 0;
-    while (parts < 4) {
-        size_t st = i;
-        uint32_t n = 0;
-        while (i < s.size() && i - st < 3 && s[i] >= '0' && s[i] <= '9') n = n * 10 + uint32_t(s[i++] - '0');
-        size_t len = i - st;
-        if (len == 0 || n > 255 || (len > 1 && s[st] == '0')) return ip::parse(s);
-        v = v << 8 | n;
-        ++parts;
-        if (parts < 4) {
-            if (i >= s.size() || s[i] != '.') return ip::parse(s);
-            ++i;
-        }
-    }
-    if (i != s.size()) return ip::parse(s);
     ip::address a;
-    a.v4 = true;
-    a.bytes[10] = a.bytes[11] = 0xff;
-    a.bytes[12] = uint8_t(v >> 24);
-    a.bytes[13] = uint8_t(v >> 16);
-    a.bytes[14] = uint8_t(v >> 8);
-    a.bytes[15] = uint8_t(v);
-    return a;
+    if (ip::parse_plain_v4(s, a)) return a;
+    return ip::parse(s);
 }
 
 std::string refang(std::string_view in) {

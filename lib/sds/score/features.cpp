@@ -85,33 +85,6 @@ static std::optional<ip::address> parse_zero_padded_v4(std::string_view s) {
     return ip::parse(fmt::format("{}.{}.{}.{}", v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255));
 }
 
-bool parse_plain_v4(std::string_view s, ip::address& a) noexcept {
-    if (s.size() < 7 || s.size() > 15) return false;
-    uint32_t v = 0;
-    size_t i = 0;
-    for (int part = 0; part < 4; ++part) {
-        if (part > 0) {
-            if (i >= s.size() || s[i] != '.') return false;
-            ++i;
-        }
-        size_t begin = i;
-        uint32_t x = 0;
-        while (i < s.size() && i - begin < 3 && s[i] >= '0' && s[i] <= '9') x = x * 10 + uint32_t(s[i++] - '0');
-        size_t digits = i - begin;
-        if (digits == 0 || x > 255 || (digits > 1 && s[begin] == '0')) return false;
-        v = v << 8 | x;
-    }
-    if (i != s.size()) return false;
-    a = ip::address{};
-    a.v4 = true;
-    a.bytes[10] = a.bytes[11] = 0xff;
-    a.bytes[12] = uint8_t(v >> 24);
-    a.bytes[13] = uint8_t(v >> 16);
-    a.bytes[14] = uint8_t(v >> 8);
-    a.bytes[15] = uint8_t(v);
-    return true;
-}
-
 field_path::field_path(std::string path) : path_(std::move(path)) {
     for (size_t i = 0; i < path_.size(); ++i)
         if (path_[i] == '.') dots_.push_back(static_cast<uint32_t>(i));
@@ -247,7 +220,7 @@ extract_result extractor::extract(simdjson::dom::element doc, pair& out, std::st
     if (out.entity.empty()) return extract_result::no_entity;
     auto ipv = string_of(ip_.find(doc, root_));
     if (!ipv || ipv->empty()) return extract_result::no_address;
-    if (!parse_plain_v4(*ipv, out.addr)) {
+    if (!ip::parse_plain_v4(*ipv, out.addr)) {
         auto a = ip::parse(*ipv);
         if (!a) a = parse_zero_padded_v4(*ipv);
         if (!a) return looks_like_address(*ipv) ? extract_result::malformed_address : extract_result::no_address;

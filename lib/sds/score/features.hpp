@@ -98,11 +98,6 @@ extract_result extract(simdjson::dom::element doc, const fields& f, pair& out, s
 // parse; CloudTrail's "ec2.amazonaws.com" or "AWS Internal" are not addresses.
 bool looks_like_address(std::string_view s) noexcept;
 
-// A plain dotted quad as inet_pton reads it (four decimal parts of 0-255 without leading
-// zeros, nothing else), parsed in place with the address ip::parse gives it; false for any
-// other text (which extract() leaves to ip::parse).
-bool parse_plain_v4(std::string_view s, ip::address& a) noexcept;
-
 // Entity key: never 0 (0 is the population's key in the history).
 uint64_t entity_hash(std::string_view entity) noexcept;
 uint16_t pack_country(std::string_view cc) noexcept;  // 0 when not two letters

@@ -133,7 +133,7 @@ TEST_CASE("score extract: the in-place dotted quad parser agrees with ip::parse"
     for (const auto& s : texts) {
         CAPTURE(s);
         ip::address a;
-        if (score::parse_plain_v4(s, a)) {
+        if (ip::parse_plain_v4(s, a)) {
             ++taken;
             auto b = ip::parse(s);
             REQUIRE(b.has_value());
