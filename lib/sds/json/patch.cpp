@@ -3,54 +3,11 @@
 #include <cstring>
 
 #include "sds/json/escape.hpp"
+#include "sds/json/skip.hpp"
 
 namespace sds::json {
 
 namespace {
-
-inline bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-inline size_t skip_ws(std::string_view s, size_t i) {
-    while (i < s.size() && is_ws(s[i])) ++i;
-    return i;
-}
-
-// s[i] == '"': returns the index after the closing quote.
-inline size_t skip_string(std::string_view s, size_t i) {
-    ++i;
-    while (i < s.size()) {
-        char c = s[i];
-        if (c == '\\') i += 2;
-        else if (c == '"') return i + 1;
-        else ++i;
-    }
-    return s.size();
-}
-
-// Returns the index just past the value starting at i.
-size_t skip_value(std::string_view s, size_t i) {
-    if (i >= s.size()) return i;
-    char c = s[i];
-    if (c == '"') return skip_string(s, i);
-    if (c == '{' || c == '[') {
-        int depth = 0;
-        while (i < s.size()) {
-            char d = s[i];
-            if (d == '"') {
-                i = skip_string(s, i);
-                continue;
-            }
-            if (d == '{' || d == '[') ++depth;
-            else if (d == '}' || d == ']') {
-                if (--depth == 0) return i + 1;
-            }
-            ++i;
-        }
-        return i;
-    }
-    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && !is_ws(s[i])) ++i;
-    return i;
-}
 
 // A member name and its colon; plain names (the usual field names) need no escaping pass.
 inline void append_key(std::string& out, std::string_view k) {
