@@ -386,7 +386,9 @@ exit_code run_score(cli::tool& t, options& o, std::vector<std::unique_ptr<record
         int next = 0;
         auto write_anomaly = [&](std::string& s) { a.write_anomaly(s); };
         auto write_risk = [&](std::string& s) { a.write_risk(s); };
-        auto finish_pending = [&] {
+        // Scores the held record and writes the rest of it; `commit` hands the output on (not
+        // while a failure unwinds: the finished record then waits in the buffer).
+        auto finish_pending = [&](bool commit = true) {
             if (!pending) return;
             held& h = *pending;
             pending = nullptr;
@@ -394,7 +396,7 @@ exit_code run_score(cli::tool& t, options& o, std::vector<std::unique_ptr<record
             std::string& out = t.out().buffer();
             splice_tail(h.plan, out, write_anomaly, write_risk);
             out += '\n';
-            t.out().commit();
+            if (commit) t.out().commit();
             ++t.count().out;
         };
         auto each = [&](const io::record& r) -> status {
@@ -434,15 +436,7 @@ exit_code run_score(cli::tool& t, options& o, std::vector<std::unique_ptr<record
             // A failure (say, writing a dead letter) while a record's head waits in the output:
             // finish that record, as it was before the failure, so that whatever of the output
             // is still written holds whole records only.
-            if (pending) {
-                held& h = *pending;
-                pending = nullptr;
-                a.score(h.p, h.l);
-                std::string& out = t.out().buffer();
-                splice_tail(h.plan, out, write_anomaly, write_risk);
-                out += '\n';
-                ++t.count().out;
-            }
+            finish_pending(false);
             throw;
         }
         finish_pending();
