@@ -288,3 +288,34 @@ level: high
         CHECK(hits.empty() == !hit);
     }
 }
+
+TEST_CASE("sigma: OTRF's EC2-proxy S3 exfiltration: the stolen role session is flagged, the admin's console calls and the built-in pack are not") {
+    // OTRF SDAWS-200914011940 (T1078.004, T1530): an instance profile's keys taken through a
+    // misconfigured reverse proxy are used from an outside laptop (aws-cli on Darwin) to list
+    // and read the bucket. SigmaHQ's "AWS STS AssumeRole Misuse" is the rule of the 57 that
+    // flags use of a Role's session; the console user's EC2 browsing around it stays silent.
+    // (SigmaHQ's IMDS-credentials rule matches instance *identity* roles, "assumed-role/aws:…",
+    // not instance-profile roles, and rightly stays silent here.)
+    ruleset rs = load_all();
+    const std::string file = std::string(SDS_TEST_DATA) + "/cloudtrail/otrf/ec2_proxy_s3_exfiltration_2020-09-14011940.json";
+    auto text = simdjson::padded_string::load(file).value();
+    simdjson::dom::parser p;
+    std::map<std::string, size_t> by_rule;  // "<ruleset>:<id>" -> records
+    size_t records = 0, attacker = 0;
+    for (auto doc : p.parse_many(text)) {
+        simdjson::dom::element r = doc.value();
+        ++records;
+        std::string_view type, ua, id;
+        if (r.at_pointer("/userIdentity/type").get(type)) type = {};
+        if (r["eventID"].get(id)) id = {};
+        bool stolen = type == "AssumedRole" && !r["userAgent"].get(ua) && ua.find("aws-cli") != std::string_view::npos;
+        attacker += stolen;
+        std::vector<uint32_t> hits;
+        rs.match(r, hits);
+        CHECK_MESSAGE(hits.empty() == !stolen, "eventID " << id);
+        for (auto i : hits) ++by_rule[rs.ruleset_of(i) + ":" + rs.meta(i).id];
+    }
+    CHECK(records == 103);
+    CHECK(attacker == 11);  // ListBuckets x2, ListObjects x7, GetObject x2
+    CHECK(by_rule == std::map<std::string, size_t>{{"sigma:905d389b-b853-46d0-9d3d-dea0d3a3cd49", 11}});
+}
