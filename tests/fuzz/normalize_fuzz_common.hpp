@@ -2,7 +2,7 @@
 // Shared body of the sds-normalize fuzz targets: every input line goes through the driver (with
 // a forced format, or auto); it either becomes one valid JSON document line with @timestamp and
 // event.id, or is rejected with a reason. Nothing crashes, leaks or reads out of bounds.
-// Targets: normalize_{cloudtrail,waf,suricata,auto}.cpp, linked with the sds library, simdjson
+// Targets: normalize_{cloudtrail,waf,suricata,guardduty,securityhub,health,auto}.cpp, linked with the sds library, simdjson
 // and libcrypto, under clang -fsanitize=fuzzer,address,undefined. Seed corpora:
 // tests/golden/sds-normalize/*/input.ndjson and the Elastic samples in ../shared/testdata.
 #include <simdjson.h>

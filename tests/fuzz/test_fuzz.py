@@ -120,7 +120,15 @@ def main():
     text_lines = [l for blob in small_files("tests/data/formats") for l in blob.splitlines() if l.strip()]
     json_lines = [l for blob in small_files("tests/golden/sds-normalize", "tests/data/cloudtrail", limit=20000)
                   for l in blob.splitlines() if l.strip().startswith(b"{") and len(l) < 8000]
+    # GuardDuty, Security Hub and Health samples (their golden input) lead the seeds of their
+    # targets and of the auto-detecting one, which the first 200 JSON lines would not reach.
+    findings = [l for blob in small_files("tests/golden/sds-normalize/findings", limit=200000)
+                for l in blob.splitlines() if l.strip().startswith(b"{") and len(l) < 8000]
     corpora = {
+        "normalize_auto": findings + json_lines[:200],
+        "normalize_guardduty": findings + json_lines[:50],
+        "normalize_securityhub": findings + json_lines[:50],
+        "normalize_health": findings + json_lines[:50],
         "fuzz_ndjson_reader": prefixed(stream, b"\x05\x20") + prefixed(stream[:5], b"\x00\x02"),
         "fuzz_fetch": prefixed(stream, b"\x47\x40") + prefixed(stream[:5], b"\x02\x01"),
         "fuzz_patch": patch_seeds(),
